@@ -1,0 +1,459 @@
+/**
+ * A retry policy: how many attempts, how the delay grows and is randomised,
+ * how Retry-After hints are honoured, and the total time budget. A policy is an
+ * immutable value; build it once and reuse it across services. Turn it into an
+ * Effect `Schedule` with `toSchedule`, or run an effect under it with
+ * `Retry.retry`.
+ *
+ * @since 0.1.0
+ */
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { dual, identity } from "effect/Function"
+import * as Option from "effect/Option"
+import { type Pipeable, pipeArguments } from "effect/Pipeable"
+import * as Schedule from "effect/Schedule"
+import * as Defaults from "./internal/defaults.js"
+import type * as Delay from "./internal/delay.js"
+import { InvalidRetryPolicy as InvalidRetryPolicyError } from "./internal/errors.js"
+import * as Validate from "./internal/validate.js"
+import * as Retryable from "./Retryable.js"
+import * as RetrySchedule from "./RetrySchedule.js"
+
+/**
+ * Raised by `make` (thrown) and `decode` (failed) when an option is invalid.
+ * Its message names the field, the value and what is allowed.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * try {
+ *   RetryPolicy.make({ maxAttempts: 0 })
+ * } catch (error) {
+ *   if (error instanceof RetryPolicy.InvalidRetryPolicy) console.log(error.message)
+ *   // Invalid retry policy: maxAttempts is 0, expected an integer >= 1
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const InvalidRetryPolicy = InvalidRetryPolicyError
+
+/**
+ * The type of `InvalidRetryPolicy` errors.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * const report = (error: RetryPolicy.InvalidRetryPolicy) => Effect.logError(error.message)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type InvalidRetryPolicy = InvalidRetryPolicyError
+
+/**
+ * The resolved Retry-After rules of a policy.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * const rules = RetryPolicy.default.retryAfter // { max: Duration(1m), whenAboveMax: "fail", spread: 0.1 }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryAfterRules {
+  readonly max: Duration.Duration
+  readonly whenAboveMax: RetrySchedule.WhenAboveMax
+  readonly spread: number
+}
+
+/**
+ * The options of `make` and `decode`; every one is optional.
+ *
+ * @example
+ * ```ts
+ * import type { RetryPolicy } from "effect-retry"
+ *
+ * const options: RetryPolicy.Options = {
+ *   maxAttempts: 5,
+ *   baseDelay: "200 millis",
+ *   jitter: "full",
+ *   maxElapsed: "10 seconds",
+ *   retryAfter: { max: "30 seconds", whenAboveMax: "clamp" },
+ *   name: "payments"
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Total attempts, the first included: an integer >= 1. Default 3. */
+  readonly maxAttempts?: number | undefined
+  /** The delay before the first retry, before jitter. Default 500 millis. */
+  readonly baseDelay?: Duration.DurationInput | undefined
+  /** The cap on every computed delay. Default 8 seconds. */
+  readonly maxDelay?: Duration.DurationInput | undefined
+  /** Growth per retry, at least 1. Default 2. */
+  readonly factor?: number | undefined
+  /** Default `{ min: 0.75, max: 1.25 }`. */
+  readonly jitter?: RetrySchedule.Jitter | undefined
+  /** A total budget from the start of the first attempt. Default none. */
+  readonly maxElapsed?: Duration.DurationInput | undefined
+  /** Retry-After rules, or `false` to ignore hints. */
+  readonly retryAfter?: RetrySchedule.RetryAfterOptions | false | undefined
+  /** A label carried into logs, metrics and events. */
+  readonly name?: string | undefined
+}
+
+const TypeId: unique symbol = Symbol.for("effect-retry/RetryPolicy")
+
+/**
+ * The unique identifier of a `RetryPolicy`.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * const id: RetryPolicy.TypeId = RetryPolicy.TypeId
+ * ```
+ *
+ * @since 0.1.0
+ * @category symbols
+ */
+export type TypeId = typeof TypeId
+export { TypeId }
+
+/**
+ * A resolved, immutable retry policy. Two policies with the same fields are
+ * `Equal`.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * const policy: RetryPolicy.RetryPolicy = RetryPolicy.make({ baseDelay: "1 second" })
+ * Duration.toMillis(policy.baseDelay) // 1000
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryPolicy extends Pipeable {
+  readonly [TypeId]: TypeId
+  readonly maxAttempts: number
+  readonly baseDelay: Duration.Duration
+  readonly maxDelay: Duration.Duration
+  readonly factor: number
+  readonly jitter: RetrySchedule.Jitter
+  readonly maxElapsed: Option.Option<Duration.Duration>
+  readonly retryAfter: RetryAfterRules | false
+  readonly name: Option.Option<string>
+}
+
+interface Fields {
+  readonly maxAttempts: number
+  readonly baseDelay: Duration.Duration
+  readonly maxDelay: Duration.Duration
+  readonly factor: number
+  readonly jitter: RetrySchedule.Jitter
+  readonly maxElapsed: Option.Option<Duration.Duration>
+  readonly retryAfter: RetryAfterRules | false
+  readonly name: Option.Option<string>
+}
+
+class PolicyImpl extends Data.Class<Fields> implements RetryPolicy {
+  readonly [TypeId]: TypeId = TypeId
+  pipe() {
+    return pipeArguments(this, arguments)
+  }
+}
+
+const optionKeys = [
+  "maxAttempts",
+  "baseDelay",
+  "maxDelay",
+  "factor",
+  "jitter",
+  "maxElapsed",
+  "retryAfter",
+  "name"
+] as const
+
+const resolveRetryAfter = (value: unknown): RetryAfterRules | false => {
+  if (value === false) return false
+  const rules: Delay.HintRules = RetrySchedule.resolveRetryAfter("retryAfter", (value ?? {}) as any)
+  return { max: Duration.millis(rules.maxMillis), whenAboveMax: rules.whenAboveMax, spread: rules.spread }
+}
+
+const resolve = (input: unknown): RetryPolicy => {
+  const options = Validate.record("options", input ?? {})
+  Validate.knownKeys("", options, optionKeys)
+  const jitter = RetrySchedule.resolveJitter("jitter", options.jitter ?? Defaults.jitter)
+  return Object.freeze(
+    new PolicyImpl({
+      maxAttempts: Validate.integerAtLeast("maxAttempts", options.maxAttempts ?? Defaults.maxAttempts, 1),
+      baseDelay: Validate.duration("baseDelay", options.baseDelay ?? Defaults.baseDelay),
+      maxDelay: Validate.duration("maxDelay", options.maxDelay ?? Defaults.maxDelay),
+      factor: Validate.numberAtLeast("factor", options.factor ?? Defaults.factor, 1),
+      jitter: typeof jitter === "string" ? jitter : Object.freeze(jitter),
+      maxElapsed: options.maxElapsed === undefined
+        ? Option.none()
+        : Option.some(Validate.duration("maxElapsed", options.maxElapsed)),
+      retryAfter: resolveRetryAfter(options.retryAfter),
+      name: options.name === undefined ? Option.none() : Option.some(Validate.label("name", options.name))
+    })
+  )
+}
+
+/**
+ * Builds a policy from options, filling in the defaults: 3 attempts, 500 ms
+ * base, factor 2, 8 s cap, ±25 % jitter, Retry-After honoured up to 60 s.
+ * Throws `InvalidRetryPolicy` on an invalid option.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * const policy = RetryPolicy.make({ maxAttempts: 5, jitter: "full", name: "search-api" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): RetryPolicy => resolve(options)
+
+/**
+ * The default policy: 3 attempts, 500 ms base, factor 2, 8 s cap, ±25 % jitter,
+ * Retry-After honoured up to 60 s with a 10 % spread.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry, RetryPolicy } from "effect-retry"
+ *
+ * const program = Effect.succeed(1).pipe(Retry.retry(RetryPolicy.default))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+const defaultPolicy: RetryPolicy = make()
+export { defaultPolicy as default }
+
+/**
+ * Decodes a policy from untrusted data (a JSON file, a request): the same
+ * option shape as `make`, durations as Effect duration strings or milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * const program = RetryPolicy.decode(JSON.parse('{"maxAttempts":4,"baseDelay":"250 millis"}')).pipe(
+ *   Effect.tap((policy) => Effect.log(policy.maxAttempts))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const decode = (input: unknown): Effect.Effect<RetryPolicy, InvalidRetryPolicy> =>
+  Effect.suspend(() => {
+    try {
+      return Effect.succeed(resolve(input))
+    } catch (error) {
+      if (error instanceof InvalidRetryPolicyError) return Effect.fail(error)
+      throw error
+    }
+  })
+
+/**
+ * Returns a copy of a policy with some options replaced.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * const patient = RetryPolicy.default.pipe(RetryPolicy.update({ maxAttempts: 6 }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const update: {
+  (options: Options): (self: RetryPolicy) => RetryPolicy
+  (self: RetryPolicy, options: Options): RetryPolicy
+} = dual(2, (self: RetryPolicy, options: Options): RetryPolicy => make({ ...toOptions(self), ...options }))
+
+/**
+ * The options that rebuild a policy with `make`.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * const options = RetryPolicy.toOptions(RetryPolicy.default)
+ * ```
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const toOptions = (self: RetryPolicy): Options => ({
+  maxAttempts: self.maxAttempts,
+  baseDelay: self.baseDelay,
+  maxDelay: self.maxDelay,
+  factor: self.factor,
+  jitter: self.jitter,
+  maxElapsed: Option.getOrUndefined(self.maxElapsed),
+  retryAfter: self.retryAfter,
+  name: Option.getOrUndefined(self.name)
+})
+
+/**
+ * Tells whether a value is a `RetryPolicy`.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * RetryPolicy.isRetryPolicy(RetryPolicy.default) // true
+ * ```
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isRetryPolicy = (u: unknown): u is RetryPolicy => typeof u === "object" && u !== null && TypeId in u
+
+/** @internal */
+export const scheduleWithout = (
+  policy: RetryPolicy,
+  isRetryable: (error: unknown) => boolean
+): Schedule.Schedule<Duration.Duration, unknown> =>
+  RetrySchedule.backoff({
+    baseDelay: policy.baseDelay,
+    factor: policy.factor,
+    jitter: policy.jitter,
+    maxDelay: policy.maxDelay
+  }).pipe(
+    RetrySchedule.capped(policy.maxDelay),
+    policy.retryAfter === false ? identity : RetrySchedule.honorRetryAfter(policy.retryAfter),
+    RetrySchedule.whileRetryable(isRetryable),
+    RetrySchedule.limited(policy.maxAttempts)
+  )
+
+/**
+ * The policy as an Effect `Schedule` whose input is the failure, for plain
+ * `Effect.retry`. It is `backoff → capped → honorRetryAfter → whileRetryable →
+ * limited → deadline` from `RetrySchedule`, and its output is the computed
+ * backoff delay.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * const program = Effect.fail({ isRetryable: true }).pipe(
+ *   Effect.retry(RetryPolicy.toSchedule(RetryPolicy.default))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const toSchedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Duration, unknown> => {
+  const schedule = scheduleWithout(policy, Retryable.isRetryable)
+  return Option.match(policy.maxElapsed, {
+    onNone: () => schedule,
+    onSome: (maxElapsed) => RetrySchedule.deadline(schedule, maxElapsed)
+  })
+}
+
+const failWith = (key: string, message: string) => Either.left(ConfigError.InvalidData([], `${key}: ${message}`))
+
+const validated = <A, B>(config: Config.Config<A>, key: string, check: (value: A) => B): Config.Config<B> =>
+  Config.mapOrFail(config, (value) => {
+    try {
+      return Either.right(check(value))
+    } catch (error) {
+      return error instanceof InvalidRetryPolicyError ? failWith(key, `expected ${error.allowed}`) : Either.left(
+        ConfigError.InvalidData([], String(error))
+      )
+    }
+  })
+
+const durationKey = (key: string, field: string) =>
+  Config.option(validated(Config.string(key), key, (text) => Validate.duration(field, text)))
+
+const JITTER_RANGE = /^\s*(\d+(?:\.\d+)?)\s*\.\.\s*(\d+(?:\.\d+)?)\s*$/
+
+const parseJitter = (text: string): RetrySchedule.Jitter => {
+  const range = JITTER_RANGE.exec(text)
+  if (range !== null) return RetrySchedule.resolveJitter("jitter", { min: Number(range[1]), max: Number(range[2]) })
+  const name = text.trim()
+  if ((Defaults.jitterNames as ReadonlyArray<string>).includes(name)) return name as RetrySchedule.Jitter
+  throw Validate.invalid("jitter", text, `one of ${Defaults.jitterNames.join(", ")}, or a range such as 0.75..1.25`)
+}
+
+/**
+ * A `Config` that reads a policy from the keys `MAX_ATTEMPTS`, `BASE_DELAY`,
+ * `MAX_DELAY`, `FACTOR`, `JITTER` (`none`, `full`, `equal`, `decorrelated` or a
+ * range such as `0.75..1.25`), `MAX_ELAPSED` and `RETRY_AFTER_MAX`, each
+ * optional with the defaults of `make`. Durations are Effect duration strings
+ * ("500 millis") or integers of milliseconds. A bad value fails with a
+ * `ConfigError` that names the key. Nest it to add a prefix.
+ *
+ * @example
+ * ```ts
+ * import { Config, Effect } from "effect"
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * // reads RETRY_MAX_ATTEMPTS, RETRY_BASE_DELAY, ...
+ * const program = Effect.gen(function*() {
+ *   const policy = yield* Config.nested(RetryPolicy.config, "RETRY")
+ *   return policy.maxAttempts
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<RetryPolicy> = Config.all({
+  maxAttempts: Config.option(
+    validated(Config.integer("MAX_ATTEMPTS"), "MAX_ATTEMPTS", (n) => Validate.integerAtLeast("maxAttempts", n, 1))
+  ),
+  baseDelay: durationKey("BASE_DELAY", "baseDelay"),
+  maxDelay: durationKey("MAX_DELAY", "maxDelay"),
+  factor: Config.option(
+    validated(Config.number("FACTOR"), "FACTOR", (n) => Validate.numberAtLeast("factor", n, 1))
+  ),
+  jitter: Config.option(validated(Config.string("JITTER"), "JITTER", parseJitter)),
+  maxElapsed: durationKey("MAX_ELAPSED", "maxElapsed"),
+  retryAfterMax: durationKey("RETRY_AFTER_MAX", "retryAfter.max")
+}).pipe(
+  Config.map((values) =>
+    make({
+      maxAttempts: Option.getOrUndefined(values.maxAttempts),
+      baseDelay: Option.getOrUndefined(values.baseDelay),
+      maxDelay: Option.getOrUndefined(values.maxDelay),
+      factor: Option.getOrUndefined(values.factor),
+      jitter: Option.getOrUndefined(values.jitter),
+      maxElapsed: Option.getOrUndefined(values.maxElapsed),
+      retryAfter: { max: Option.getOrUndefined(values.retryAfterMax) ?? Defaults.retryAfter.max }
+    })
+  )
+)

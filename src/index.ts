@@ -1,0 +1,61 @@
+/**
+ * effect-retry: retry policies for Effect programs.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * Runs an effect under a retry policy.
+ *
+ * @since 0.1.0
+ */
+export * as Retry from "./Retry.js"
+
+/**
+ * The retryability protocol and retryable error classes.
+ *
+ * @since 0.1.0
+ */
+export * as Retryable from "./Retryable.js"
+
+/**
+ * Parsing of Retry-After and rate-limit reset headers.
+ *
+ * @since 0.1.0
+ */
+export * as RetryAfter from "./RetryAfter.js"
+
+/**
+ * Retry events and their formatting.
+ *
+ * @since 0.1.0
+ */
+export * as RetryEvent from "./RetryEvent.js"
+
+/**
+ * Metrics updated by every retry.
+ *
+ * @since 0.1.0
+ */
+export * as RetryMetrics from "./RetryMetrics.js"
+
+/**
+ * A service that receives every retry event in its scope.
+ *
+ * @since 0.1.0
+ */
+export * as RetryObserver from "./RetryObserver.js"
+
+/**
+ * Retry policies: options, defaults, configuration, conversion to a Schedule.
+ *
+ * @since 0.1.0
+ */
+export * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * The Schedule combinators a policy is built from.
+ *
+ * @since 0.1.0
+ */
+export * as RetrySchedule from "./RetrySchedule.js"
