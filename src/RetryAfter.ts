@@ -1,0 +1,761 @@
+/**
+ * Reading "how long should I wait?" hints from HTTP responses.
+ *
+ * Supports the standard `Retry-After` header (RFC 9110 section 10.2.3) and
+ * the common vendor and draft headers that carry the same information.
+ * Every function is pure: the current time is always passed in explicitly as
+ * epoch milliseconds, so results are deterministic and easy to test.
+ *
+ * @since 0.1.0
+ */
+import * as Arr from "effect/Array"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import * as Order from "effect/Order"
+import * as Predicate from "effect/Predicate"
+
+// -----------------------------------------------------------------------------
+// models
+// -----------------------------------------------------------------------------
+
+/**
+ * Anything with a web `Headers`-style `get` method, such as `Headers` from the
+ * Fetch API. The lookup is expected to be case-insensitive.
+ *
+ * @since 0.1.0
+ * @category models
+ * @example
+ * ```ts
+ * import { RetryAfter } from "effect-retry"
+ *
+ * const headers: RetryAfter.HeadersGetter = new Headers({ "retry-after": "5" })
+ * ```
+ */
+export interface HeadersGetter {
+  get(name: string): string | null
+}
+
+/**
+ * The header collections accepted by {@link fromHeaders}: either a plain
+ * record (as produced by Node.js or `@effect/platform`), whose keys are
+ * matched case-insensitively and whose array values contribute their first
+ * element, or a web `Headers`-like object.
+ *
+ * @since 0.1.0
+ * @category models
+ * @example
+ * ```ts
+ * import { RetryAfter } from "effect-retry"
+ *
+ * const fromRecord: RetryAfter.HeadersInput = { "Retry-After": "5" }
+ * const fromArray: RetryAfter.HeadersInput = { "retry-after": ["5", "10"] }
+ * const fromWeb: RetryAfter.HeadersInput = new Headers({ "retry-after": "5" })
+ * ```
+ */
+export type HeadersInput =
+  | Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+  | HeadersGetter
+
+// -----------------------------------------------------------------------------
+// numbers
+// -----------------------------------------------------------------------------
+
+const NANOS_PER_MICRO = BigInt(1_000)
+const NANOS_PER_MILLI = BigInt(1_000_000)
+const NANOS_PER_SECOND = BigInt(1_000_000_000)
+const NANOS_PER_MINUTE = BigInt(60) * NANOS_PER_SECOND
+const NANOS_PER_HOUR = BigInt(60) * NANOS_PER_MINUTE
+const EPOCH_SECONDS_THRESHOLD = BigInt(1_000_000_000) * NANOS_PER_SECOND
+const MAX_SAFE_MILLIS = BigInt(Number.MAX_SAFE_INTEGER)
+
+/** Unsigned decimal number: digits with an optional fraction, no sign or exponent. */
+const DECIMAL = /^\d+(?:\.\d+)?$/
+
+const isOws = (char: string | undefined): boolean => char === " " || char === "\t"
+
+/** Removes optional whitespace (spaces and tabs) around a field value. */
+const trimOws = (value: string): string => {
+  let start = 0
+  let end = value.length
+  while (start < end && isOws(value[start])) start++
+  while (end > start && isOws(value[end - 1])) end--
+  return value.slice(start, end)
+}
+
+/**
+ * Converts an unsigned decimal string, counted in units of `unit` nanoseconds,
+ * to nanoseconds. Exact (no floating point); digits below one nanosecond are
+ * truncated.
+ */
+const decimalToNanos = (decimal: string, unit: bigint): bigint => {
+  const [integer = "", fraction = ""] = decimal.split(".")
+  return (BigInt(integer + fraction) * unit) / BigInt(10) ** BigInt(fraction.length)
+}
+
+/** Builds a `Duration`, preferring the millisecond representation when it is exact. */
+const durationFromNanos = (nanos: bigint): Duration.Duration => {
+  const millis = nanos / NANOS_PER_MILLI
+  return nanos % NANOS_PER_MILLI === BigInt(0) && millis <= MAX_SAFE_MILLIS
+    ? Duration.millis(Number(millis))
+    : Duration.nanos(nanos)
+}
+
+const parseDecimal = (value: string, unit: bigint): Option.Option<Duration.Duration> => {
+  const trimmed = trimOws(value)
+  return DECIMAL.test(trimmed) ? Option.some(durationFromNanos(decimalToNanos(trimmed, unit))) : Option.none()
+}
+
+/** The time left until `epochMillis`, or zero if it has already passed. */
+const until = (epochMillis: number, now: number): Duration.Duration =>
+  Duration.millis(Math.max(0, epochMillis - now))
+
+/**
+ * Parses a `Retry-After` delay-seconds value: a non-negative number of
+ * seconds, optionally with a decimal fraction and surrounding whitespace.
+ * Signs, exponents, hexadecimal and bare dots are rejected.
+ *
+ * @since 0.1.0
+ * @category parsing
+ * @example
+ * ```ts
+ * import { Duration, Option } from "effect"
+ * import { RetryAfter } from "effect-retry"
+ *
+ * RetryAfter.parseDelaySeconds("1.5").pipe(Option.map(Duration.toMillis)) // Option.some(1500)
+ * RetryAfter.parseDelaySeconds("-1") // Option.none()
+ * ```
+ */
+export const parseDelaySeconds = (value: string): Option.Option<Duration.Duration> =>
+  parseDecimal(value, NANOS_PER_SECOND)
+
+/**
+ * Parses a non-negative number of milliseconds, optionally with a decimal
+ * fraction, as sent in the `retry-after-ms` header.
+ *
+ * @since 0.1.0
+ * @category parsing
+ * @example
+ * ```ts
+ * import { Duration, Option } from "effect"
+ * import { RetryAfter } from "effect-retry"
+ *
+ * RetryAfter.parseMillis("250").pipe(Option.map(Duration.toMillis)) // Option.some(250)
+ * RetryAfter.parseMillis("1e3") // Option.none()
+ * ```
+ */
+export const parseMillis = (value: string): Option.Option<Duration.Duration> => parseDecimal(value, NANOS_PER_MILLI)
+
+// -----------------------------------------------------------------------------
+// Go durations
+// -----------------------------------------------------------------------------
+
+/** One `<number><unit>` component. `ms` is listed before `m` so that it wins. */
+const GO_DURATION_COMPONENT = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|\u03bcs|ms|h|m|s)/y
+
+const GO_DURATION_UNITS: Readonly<Record<string, bigint>> = {
+  ns: BigInt(1),
+  us: NANOS_PER_MICRO,
+  "\u00b5s": NANOS_PER_MICRO, // MICRO SIGN
+  "\u03bcs": NANOS_PER_MICRO, // GREEK SMALL LETTER MU
+  ms: NANOS_PER_MILLI,
+  s: NANOS_PER_SECOND,
+  m: NANOS_PER_MINUTE,
+  h: NANOS_PER_HOUR
+}
+
+/**
+ * Parses a duration in the format produced by Go's `time.Duration.String`,
+ * such as `"6m0s"`, `"1h2m3.5s"` or `"20ms"` (used by the
+ * `x-ratelimit-reset-*` headers). Units are `h`, `m`, `s`, `ms`, `us` (or
+ * `µs`) and `ns`; every number may have a fraction. At least one unit is
+ * required and signs are rejected.
+ *
+ * @since 0.1.0
+ * @category parsing
+ * @example
+ * ```ts
+ * import { Duration, Option } from "effect"
+ * import { RetryAfter } from "effect-retry"
+ *
+ * RetryAfter.parseGoDuration("1m30s").pipe(Option.map(Duration.toMillis)) // Option.some(90000)
+ * RetryAfter.parseGoDuration("1.5s").pipe(Option.map(Duration.toMillis)) // Option.some(1500)
+ * RetryAfter.parseGoDuration("90") // Option.none()
+ * ```
+ */
+export const parseGoDuration = (value: string): Option.Option<Duration.Duration> => {
+  const input = trimOws(value)
+  let nanos = BigInt(0)
+  let position = 0
+  while (position < input.length) {
+    GO_DURATION_COMPONENT.lastIndex = position
+    const match = GO_DURATION_COMPONENT.exec(input)
+    const unit = GO_DURATION_UNITS[match?.[2] ?? ""]
+    if (match === null || unit === undefined) {
+      return Option.none()
+    }
+    nanos += decimalToNanos(match[1] ?? "", unit)
+    position = GO_DURATION_COMPONENT.lastIndex
+  }
+  return position === 0 ? Option.none() : Option.some(durationFromNanos(nanos))
+}
+
+// -----------------------------------------------------------------------------
+// calendar
+// -----------------------------------------------------------------------------
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+const DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+const DAY_NAMES_LONG = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+/** Length of one Gregorian 400-year cycle, which repeats the calendar exactly. */
+const GREGORIAN_CYCLE_YEARS = 400
+const GREGORIAN_CYCLE_MILLIS = 146_097 * 86_400_000
+
+interface DateTime {
+  readonly year: number
+  /** 1-12 */
+  readonly month: number
+  readonly day: number
+  readonly hour: number
+  readonly minute: number
+  readonly second: number
+}
+
+/**
+ * Converts UTC calendar fields to epoch milliseconds, rejecting anything that
+ * `Date.UTC` would silently normalize (31 Feb, hour 24, second 60, ...) by
+ * checking that the fields survive a round trip.
+ */
+const toEpochMillis = (fields: DateTime): Option.Option<number> => {
+  // `Date.UTC` maps the years 0-99 to 1900-1999; computing one full cycle
+  // later sidesteps that without changing the month lengths or leap days.
+  const year = fields.year + GREGORIAN_CYCLE_YEARS
+  const millis = Date.UTC(year, fields.month - 1, fields.day, fields.hour, fields.minute, fields.second)
+  const date = new Date(millis)
+  const valid = date.getUTCFullYear() === year &&
+    date.getUTCMonth() === fields.month - 1 &&
+    date.getUTCDate() === fields.day &&
+    date.getUTCHours() === fields.hour &&
+    date.getUTCMinutes() === fields.minute &&
+    date.getUTCSeconds() === fields.second
+  return valid ? Option.some(millis - GREGORIAN_CYCLE_MILLIS) : Option.none()
+}
+
+const group = (match: RegExpExecArray, index: number): string => match[index] ?? ""
+
+const monthNumber = (name: string): number => MONTHS.indexOf(name) + 1
+
+const alternatives = (names: ReadonlyArray<string>): string => `(?:${names.join("|")})`
+
+// -----------------------------------------------------------------------------
+// HTTP dates
+// -----------------------------------------------------------------------------
+
+// The day name must be one of the valid names, but it is deliberately not
+// checked against the date: servers get it wrong and the date is what counts.
+const TIME_OF_DAY = "(\\d{2}):(\\d{2}):(\\d{2})"
+
+/** `Sun, 06 Nov 1994 08:49:37 GMT` */
+const IMF_FIXDATE = new RegExp(
+  `^${alternatives(DAY_NAMES)}, (\\d{2}) (${MONTHS.join("|")}) (\\d{4}) ${TIME_OF_DAY} GMT$`
+)
+
+/** `Sunday, 06-Nov-94 08:49:37 GMT` */
+const RFC850_DATE = new RegExp(
+  `^${alternatives(DAY_NAMES_LONG)}, (\\d{2})-(${MONTHS.join("|")})-(\\d{2}) ${TIME_OF_DAY} GMT$`
+)
+
+/** `Sun Nov  6 08:49:37 1994` (the day of the month may be space-padded) */
+const ASCTIME_DATE = new RegExp(
+  `^${alternatives(DAY_NAMES)} (${MONTHS.join("|")}) (\\d{2}| \\d) ${TIME_OF_DAY} (\\d{4})$`
+)
+
+/**
+ * Resolves the two-digit year of an RFC 850 date (RFC 9110 section 5.6.7):
+ * the year in the current century with those digits, unless that is more
+ * than 50 years in the future, in which case the previous century's.
+ */
+const expandTwoDigitYear = (twoDigits: number, now: number): number => {
+  const currentYear = new Date(now).getUTCFullYear()
+  const year = currentYear - (currentYear % 100) + twoDigits
+  return year - currentYear > 50 ? year - 100 : year
+}
+
+const parseImfFixdate = (value: string): Option.Option<number> => {
+  const match = IMF_FIXDATE.exec(value)
+  return match === null ? Option.none() : toEpochMillis({
+    year: Number(group(match, 3)),
+    month: monthNumber(group(match, 2)),
+    day: Number(group(match, 1)),
+    hour: Number(group(match, 4)),
+    minute: Number(group(match, 5)),
+    second: Number(group(match, 6))
+  })
+}
+
+const parseRfc850Date = (value: string, now: number): Option.Option<number> => {
+  const match = RFC850_DATE.exec(value)
+  return match === null ? Option.none() : toEpochMillis({
+    year: expandTwoDigitYear(Number(group(match, 3)), now),
+    month: monthNumber(group(match, 2)),
+    day: Number(group(match, 1)),
+    hour: Number(group(match, 4)),
+    minute: Number(group(match, 5)),
+    second: Number(group(match, 6))
+  })
+}
+
+const parseAsctimeDate = (value: string): Option.Option<number> => {
+  const match = ASCTIME_DATE.exec(value)
+  return match === null ? Option.none() : toEpochMillis({
+    year: Number(group(match, 6)),
+    month: monthNumber(group(match, 1)),
+    day: Number(group(match, 2).trim()),
+    hour: Number(group(match, 3)),
+    minute: Number(group(match, 4)),
+    second: Number(group(match, 5))
+  })
+}
+
+/**
+ * Parses an HTTP-date (RFC 9110 section 5.6.7) into epoch milliseconds.
+ * Accepts the preferred IMF-fixdate form and the two obsolete forms (RFC 850
+ * and asctime), all read as GMT. Names are case-sensitive and impossible
+ * dates or times (such as 31 Feb or a leap second) are rejected. `now`
+ * (epoch milliseconds) is only used to resolve the two-digit year of RFC 850
+ * dates.
+ *
+ * @since 0.1.0
+ * @category parsing
+ * @example
+ * ```ts
+ * import { RetryAfter } from "effect-retry"
+ *
+ * const now = Date.UTC(2026, 0, 1)
+ * RetryAfter.parseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT", now) // Option.some(784111777000)
+ * RetryAfter.parseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT", now) // Option.some(784111777000)
+ * RetryAfter.parseHttpDate("Sun Nov  6 08:49:37 1994", now) // Option.some(784111777000)
+ * RetryAfter.parseHttpDate("Sun, 31 Feb 1994 08:49:37 GMT", now) // Option.none()
+ * ```
+ */
+export const parseHttpDate = (value: string, now: number): Option.Option<number> => {
+  const trimmed = trimOws(value)
+  return parseImfFixdate(trimmed).pipe(
+    Option.orElse(() => parseRfc850Date(trimmed, now)),
+    Option.orElse(() => parseAsctimeDate(trimmed))
+  )
+}
+
+/**
+ * Parses a `Retry-After` value (RFC 9110 section 10.2.3): either a number of
+ * seconds (see {@link parseDelaySeconds}) or an HTTP-date (see
+ * {@link parseHttpDate}), which is turned into the time left until that date
+ * as seen from `now` (epoch milliseconds). Dates in the past give
+ * `Duration.zero`. Anything else gives `Option.none()`.
+ *
+ * @since 0.1.0
+ * @category parsing
+ * @example
+ * ```ts
+ * import { Duration, Option } from "effect"
+ * import { RetryAfter } from "effect-retry"
+ *
+ * const now = Date.UTC(2026, 0, 1, 12, 0, 0)
+ *
+ * RetryAfter.parse("120", now).pipe(Option.map(Duration.toMillis)) // Option.some(120000)
+ * RetryAfter.parse("Thu, 01 Jan 2026 12:00:30 GMT", now).pipe(Option.map(Duration.toMillis)) // Option.some(30000)
+ * RetryAfter.parse("soon", now) // Option.none()
+ * ```
+ */
+export const parse = (value: string, now: number): Option.Option<Duration.Duration> =>
+  parseDelaySeconds(value).pipe(
+    Option.orElse(() => Option.map(parseHttpDate(value, now), (date) => until(date, now)))
+  )
+
+// -----------------------------------------------------------------------------
+// RFC 3339 timestamps
+// -----------------------------------------------------------------------------
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/
+
+/**
+ * Parses an RFC 3339 timestamp such as `2024-05-01T12:00:30Z` or
+ * `2024-05-01T14:00:30.250+02:00` into epoch milliseconds. Fractional
+ * seconds are truncated to millisecond precision. Impossible dates and times,
+ * including leap seconds, are rejected.
+ *
+ * @since 0.1.0
+ * @category parsing
+ * @example
+ * ```ts
+ * import { RetryAfter } from "effect-retry"
+ *
+ * RetryAfter.parseRfc3339("2024-05-01T12:00:30Z") // Option.some(1714564830000)
+ * RetryAfter.parseRfc3339("2024-05-01T14:00:30.5+02:00") // Option.some(1714564830500)
+ * RetryAfter.parseRfc3339("2024-02-30T00:00:00Z") // Option.none()
+ * ```
+ */
+export const parseRfc3339 = (value: string): Option.Option<number> => {
+  const match = RFC3339.exec(trimOws(value))
+  if (match === null) {
+    return Option.none()
+  }
+  const offsetHours = Number(group(match, 9))
+  const offsetMinutes = Number(group(match, 10))
+  if (offsetHours > 23 || offsetMinutes > 59) {
+    return Option.none()
+  }
+  const offsetMillis = (group(match, 8) === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000
+  const fractionMillis = Number(group(match, 7).slice(0, 3).padEnd(3, "0"))
+  return Option.map(
+    toEpochMillis({
+      year: Number(group(match, 1)),
+      month: Number(group(match, 2)),
+      day: Number(group(match, 3)),
+      hour: Number(group(match, 4)),
+      minute: Number(group(match, 5)),
+      second: Number(group(match, 6))
+    }),
+    (local) => local - offsetMillis + fractionMillis
+  )
+}
+
+// -----------------------------------------------------------------------------
+// IETF RateLimit structured field
+// -----------------------------------------------------------------------------
+
+/**
+ * A structured field (RFC 9651) bare item, reduced to what matters here:
+ * integers keep their value, every other kind of item is opaque.
+ */
+type BareItem =
+  | { readonly _tag: "Integer"; readonly value: number }
+  | { readonly _tag: "Other" }
+
+interface Member {
+  readonly isItem: boolean
+  readonly parameters: ReadonlyMap<string, BareItem>
+}
+
+interface Cursor {
+  readonly input: string
+  position: number
+}
+
+const OTHER: BareItem = { _tag: "Other" }
+
+const SF_INTEGER = /-?\d{1,15}(?![\d.])/y
+const SF_OTHER_ITEMS: ReadonlyArray<RegExp> = [
+  /-?\d{1,12}\.\d{1,3}(?!\d)/y, // decimal
+  /"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*"/y, // string
+  /[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:\/]*/y, // token
+  /:[A-Za-z0-9+\/=]*:/y, // byte sequence
+  /\?[01]/y, // boolean
+  /@-?\d{1,15}(?![\d.])/y // date
+]
+const SF_KEY = /[a-z*][a-z0-9_\-.*]*/y
+
+/** Consumes `pattern` (a sticky regex) at the cursor, if it matches there. */
+const take = (cursor: Cursor, pattern: RegExp): string | undefined => {
+  pattern.lastIndex = cursor.position
+  const match = pattern.exec(cursor.input)
+  if (match === null) {
+    return undefined
+  }
+  cursor.position = pattern.lastIndex
+  return match[0]
+}
+
+const peek = (cursor: Cursor): string | undefined => cursor.input[cursor.position]
+
+const skipSpaces = (cursor: Cursor): void => {
+  while (peek(cursor) === " ") cursor.position++
+}
+
+const skipOws = (cursor: Cursor): void => {
+  while (isOws(peek(cursor))) cursor.position++
+}
+
+const parseBareItem = (cursor: Cursor): BareItem | undefined => {
+  const integer = take(cursor, SF_INTEGER)
+  if (integer !== undefined) {
+    return { _tag: "Integer", value: Number(integer) }
+  }
+  return SF_OTHER_ITEMS.some((pattern) => take(cursor, pattern) !== undefined) ? OTHER : undefined
+}
+
+const parseParameters = (cursor: Cursor): Map<string, BareItem> | undefined => {
+  const parameters = new Map<string, BareItem>()
+  while (peek(cursor) === ";") {
+    cursor.position++
+    skipSpaces(cursor)
+    const key = take(cursor, SF_KEY)
+    if (key === undefined) {
+      return undefined
+    }
+    let value: BareItem | undefined = OTHER // a key without a value is boolean true
+    if (peek(cursor) === "=") {
+      cursor.position++
+      value = parseBareItem(cursor)
+    }
+    if (value === undefined) {
+      return undefined
+    }
+    parameters.set(key, value)
+  }
+  return parameters
+}
+
+const parseItem = (cursor: Cursor): Member | undefined => {
+  const item = parseBareItem(cursor)
+  const parameters = item === undefined ? undefined : parseParameters(cursor)
+  return parameters === undefined ? undefined : { isItem: true, parameters }
+}
+
+const parseInnerList = (cursor: Cursor): Member | undefined => {
+  cursor.position++ // "("
+  for (;;) {
+    skipSpaces(cursor)
+    if (peek(cursor) === ")") {
+      cursor.position++
+      const parameters = parseParameters(cursor)
+      return parameters === undefined ? undefined : { isItem: false, parameters }
+    }
+    if (parseItem(cursor) === undefined) {
+      return undefined
+    }
+    const next = peek(cursor)
+    if (next !== " " && next !== ")") {
+      return undefined
+    }
+  }
+}
+
+/** Parses a structured field List, or returns `undefined` on any syntax error. */
+const parseList = (input: string): ReadonlyArray<Member> | undefined => {
+  const cursor: Cursor = { input: trimOws(input), position: 0 }
+  const members: Array<Member> = []
+  while (cursor.position < cursor.input.length) {
+    const member = peek(cursor) === "(" ? parseInnerList(cursor) : parseItem(cursor)
+    if (member === undefined) {
+      return undefined
+    }
+    members.push(member)
+    skipOws(cursor)
+    if (cursor.position === cursor.input.length) {
+      break
+    }
+    if (peek(cursor) !== ",") {
+      return undefined
+    }
+    cursor.position++
+    skipOws(cursor)
+    if (cursor.position === cursor.input.length) {
+      return undefined // trailing comma
+    }
+  }
+  return members
+}
+
+const integerParameter = (member: Member, key: string): Option.Option<number> => {
+  const item = member.parameters.get(key)
+  return item !== undefined && item._tag === "Integer" ? Option.some(item.value) : Option.none()
+}
+
+interface Policy {
+  readonly remaining: Option.Option<number>
+  readonly reset: number
+}
+
+const toPolicy = (member: Member): Option.Option<Policy> =>
+  member.isItem
+    ? integerParameter(member, "t").pipe(
+      Option.filter((reset) => reset >= 0),
+      Option.map((reset) => ({ remaining: integerParameter(member, "r"), reset }))
+    )
+    : Option.none()
+
+const isExhausted = (policy: Policy): boolean => Option.exists(policy.remaining, (remaining) => remaining <= 0)
+
+/**
+ * Parses the IETF `RateLimit` structured field
+ * (draft-ietf-httpapi-ratelimit-headers), such as `"default";r=50;t=30`, and
+ * returns the `t` (reset) parameter as a duration in seconds. When several
+ * policies are listed, the longest reset among the exhausted ones (`r=0`)
+ * wins, since all of them must reset before a request can succeed; if none
+ * is exhausted, the first policy with a valid `t` is used.
+ *
+ * @since 0.1.0
+ * @category parsing
+ * @example
+ * ```ts
+ * import { Duration, Option } from "effect"
+ * import { RetryAfter } from "effect-retry"
+ *
+ * RetryAfter.parseRateLimit(`"default";r=50;t=30`).pipe(Option.map(Duration.toMillis)) // Option.some(30000)
+ * RetryAfter.parseRateLimit(`"a";r=5;t=10, "b";r=0;t=60`).pipe(Option.map(Duration.toMillis)) // Option.some(60000)
+ * RetryAfter.parseRateLimit(`"default";r=50`) // Option.none()
+ * ```
+ */
+export const parseRateLimit = (value: string): Option.Option<Duration.Duration> => {
+  const members = parseList(value)
+  if (members === undefined) {
+    return Option.none()
+  }
+  const policies = Arr.getSomes(members.map(toPolicy))
+  const exhausted = policies.filter(isExhausted)
+  const reset = Arr.isNonEmptyReadonlyArray(exhausted)
+    ? Option.some(Math.max(...exhausted.map((policy) => policy.reset)))
+    : Option.map(Arr.head(policies), (policy) => policy.reset)
+  return Option.map(reset, Duration.seconds)
+}
+
+// -----------------------------------------------------------------------------
+// headers
+// -----------------------------------------------------------------------------
+
+/**
+ * `ratelimit-reset` style values: seconds, or epoch seconds once the number
+ * is at least 1e9 (which as a delay would be more than 31 years).
+ */
+const parseResetSeconds = (value: string, now: number): Option.Option<Duration.Duration> => {
+  const trimmed = trimOws(value)
+  if (!DECIMAL.test(trimmed)) {
+    return Option.none()
+  }
+  const nanos = decimalToNanos(trimmed, NANOS_PER_SECOND)
+  return Option.some(
+    nanos >= EPOCH_SECONDS_THRESHOLD
+      ? until(Number(nanos / NANOS_PER_MILLI), now)
+      : durationFromNanos(nanos)
+  )
+}
+
+const parseTimestamp = (value: string, now: number): Option.Option<Duration.Duration> =>
+  Option.map(parseRfc3339(value), (timestamp) => until(timestamp, now))
+
+/** Case-insensitive access to header values; names are lower case. */
+interface Lookup {
+  readonly get: (name: string) => string | undefined
+  readonly names: () => ReadonlyArray<string>
+}
+
+const ANTHROPIC_RESET = /^anthropic-ratelimit-.+-reset$/
+
+/** Tried when a `get`-only headers object cannot list its names. */
+const KNOWN_ANTHROPIC_RESET_HEADERS = [
+  "anthropic-ratelimit-input-tokens-reset",
+  "anthropic-ratelimit-output-tokens-reset",
+  "anthropic-ratelimit-requests-reset",
+  "anthropic-ratelimit-tokens-reset"
+]
+
+const isHeadersGetter = (headers: HeadersInput): headers is HeadersGetter => Predicate.isFunction(headers.get)
+
+const firstValue = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
+  typeof value === "string" ? value : value?.[0]
+
+const recordLookup = (record: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>): Lookup => {
+  const values = new Map<string, string>()
+  for (const key of Object.keys(record)) {
+    const name = key.toLowerCase()
+    const value = firstValue(record[key])
+    if (value !== undefined && !values.has(name)) {
+      values.set(name, value)
+    }
+  }
+  return { get: (name) => values.get(name), names: () => Array.from(values.keys()) }
+}
+
+const getterNames = (headers: HeadersGetter): ReadonlyArray<string> => {
+  if (Predicate.hasProperty(headers, "forEach") && Predicate.isFunction(headers.forEach)) {
+    const names: Array<string> = []
+    headers.forEach((_value: unknown, name: unknown) => {
+      if (Predicate.isString(name)) names.push(name.toLowerCase())
+    })
+    return names
+  }
+  return KNOWN_ANTHROPIC_RESET_HEADERS
+}
+
+const getterLookup = (headers: HeadersGetter): Lookup => ({
+  get: (name) => headers.get(name) ?? undefined,
+  names: () => getterNames(headers)
+})
+
+const toLookup = (headers: HeadersInput): Lookup =>
+  isHeadersGetter(headers) ? getterLookup(headers) : recordLookup(headers)
+
+const header = (
+  lookup: Lookup,
+  name: string,
+  parser: (value: string) => Option.Option<Duration.Duration>
+): Option.Option<Duration.Duration> => Option.flatMap(Option.fromNullable(lookup.get(name)), parser)
+
+type Source = (lookup: Lookup, now: number) => Option.Option<Duration.Duration>
+
+const headerSource = (
+  name: string,
+  parser: (value: string, now: number) => Option.Option<Duration.Duration>
+): Source =>
+(lookup, now) => header(lookup, name, (value) => parser(value, now))
+
+const anthropicSource: Source = (lookup, now) =>
+  Arr.findFirst(
+    Arr.sort(Arr.dedupe(lookup.names().filter((name) => ANTHROPIC_RESET.test(name))), Order.string),
+    (name) => header(lookup, name, (value) => parseTimestamp(value, now))
+  )
+
+/** In order of precedence. */
+const SOURCES: ReadonlyArray<Source> = [
+  headerSource("retry-after-ms", parseMillis),
+  headerSource("retry-after", parse),
+  headerSource("ratelimit", parseRateLimit),
+  headerSource("ratelimit-reset", parseResetSeconds),
+  headerSource("x-ratelimit-reset", parseResetSeconds),
+  headerSource("x-ratelimit-reset-requests", parseGoDuration),
+  headerSource("x-ratelimit-reset-tokens", parseGoDuration),
+  anthropicSource
+]
+
+/**
+ * Finds how long to wait before retrying, from response headers. Header
+ * names are matched case-insensitively and the first of the following that
+ * holds a valid value wins (invalid values are skipped):
+ *
+ * 1. `retry-after-ms`: milliseconds (see {@link parseMillis})
+ * 2. `retry-after`: seconds or an HTTP-date (see {@link parse})
+ * 3. `ratelimit`: the IETF structured field (see {@link parseRateLimit})
+ * 4. `ratelimit-reset`, then `x-ratelimit-reset`: seconds, or epoch seconds
+ *    when the number is at least 1e9
+ * 5. `x-ratelimit-reset-requests`, then `x-ratelimit-reset-tokens`: Go
+ *    durations (see {@link parseGoDuration})
+ * 6. `anthropic-ratelimit-*-reset`, in lexicographic order of name: RFC 3339
+ *    timestamps (see {@link parseRfc3339})
+ *
+ * Times are measured from `now` (epoch milliseconds) and times in the past
+ * give `Duration.zero`.
+ *
+ * @since 0.1.0
+ * @category headers
+ * @example
+ * ```ts
+ * import { Duration, Option } from "effect"
+ * import { RetryAfter } from "effect-retry"
+ *
+ * const now = Date.UTC(2024, 4, 1, 12, 0, 0)
+ *
+ * RetryAfter.fromHeaders({ "Retry-After": "2" }, now).pipe(Option.map(Duration.toMillis)) // Option.some(2000)
+ * RetryAfter.fromHeaders(new Headers({ "x-ratelimit-reset-requests": "6m0s" }), now).pipe(
+ *   Option.map(Duration.toMillis)
+ * ) // Option.some(360000)
+ * RetryAfter.fromHeaders({ "anthropic-ratelimit-requests-reset": "2024-05-01T12:00:30Z" }, now).pipe(
+ *   Option.map(Duration.toMillis)
+ * ) // Option.some(30000)
+ * RetryAfter.fromHeaders({}, now) // Option.none()
+ * ```
+ */
+export const fromHeaders = (headers: HeadersInput, now: number): Option.Option<Duration.Duration> => {
+  const lookup = toLookup(headers)
+  return Arr.findFirst(SOURCES, (source) => source(lookup, now))
+}
