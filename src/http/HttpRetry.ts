@@ -1,0 +1,411 @@
+/**
+ * A retrying `HttpClient` middleware for `@effect/platform`. Each request is
+ * retried on its own under a `RetryPolicy`: Retry-After and the rate-limit
+ * reset headers are honoured, methods that are not idempotent are left alone
+ * unless they carry an `Idempotency-Key`, a request with a header that HTTP
+ * forbids fails before anything is sent, and a response is handed to the caller
+ * as soon as it is not going to be retried, so a stream that has begun is never
+ * replayed.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as ClientRequest from "@effect/platform/HttpClientRequest"
+import type * as ClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import * as Stream from "effect/Stream"
+import { runWithRetry } from "../internal/loop.js"
+import * as Validate from "../internal/validate.js"
+import * as RetryAfter from "../RetryAfter.js"
+import type * as RetryEvent from "../RetryEvent.js"
+import type * as RetryPolicy from "../RetryPolicy.js"
+import { buffer as bufferResponse } from "./internal/bufferedResponse.js"
+import * as Classify from "./internal/classify.js"
+import { invalidHeader, isToken, REMOVED_VALUE } from "./internal/headers.js"
+
+/**
+ * The statuses retried by default: 408, 425, 429, 500, 502, 503, 504, 529.
+ *
+ * @example
+ * ```ts
+ * import { HttpRetry } from "effect-retry/http"
+ *
+ * const withConflicts = [...HttpRetry.defaultStatuses, 409]
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultStatuses: ReadonlyArray<number> = [408, 425, 429, 500, 502, 503, 504, 529]
+
+/**
+ * The methods retried by default, the idempotent ones: GET, HEAD, OPTIONS,
+ * PUT, DELETE, TRACE, QUERY. POST and PATCH are retried when the request has an
+ * `Idempotency-Key` header.
+ *
+ * @example
+ * ```ts
+ * import { HttpRetry } from "effect-retry/http"
+ *
+ * const alsoPost = [...HttpRetry.defaultMethods, "POST"]
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMethods: ReadonlyArray<string> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE", "QUERY"]
+
+/**
+ * The failure that a retryable response becomes inside the retry loop, so that
+ * events and classifiers can see it. It never leaves the middleware: when
+ * retries run out the response itself is returned.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { RetryEvent } from "effect-retry"
+ * import { HttpRetry } from "effect-retry/http"
+ *
+ * const onEvent = (event: RetryEvent.RetryEvent) =>
+ *   event._tag === "Retrying" && event.error instanceof HttpRetry.RetryableStatus
+ *     ? Effect.log(`status ${event.error.response.status}`)
+ *     : Effect.void
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RetryableStatus extends Data.TaggedError("RetryableStatus")<{
+  readonly response: ClientResponse.HttpClientResponse
+  /** The delay the response asked for, read from its headers (see `RetryAfter.fromHeaders`). */
+  readonly retryAfter: Duration.Duration | undefined
+}> {
+  /** Always retryable: the middleware only builds one for a response that asked to be. */
+  get isRetryable(): true {
+    return true
+  }
+  override get message(): string {
+    return `retryable status ${this.response.status}`
+  }
+}
+
+/**
+ * Options of `withRetry`.
+ *
+ * @example
+ * ```ts
+ * import { HttpRetry } from "effect-retry/http"
+ *
+ * const options: HttpRetry.Options = {
+ *   attemptTimeout: "10 seconds",
+ *   idempotencyKey: "auto",
+ *   attemptHeader: "x-retry-attempt",
+ *   buffer: true
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Statuses that are retried. Default `defaultStatuses`. */
+  readonly retryOn?: ReadonlyArray<number> | undefined
+  /** A time limit for each attempt (with `buffer`, the body read included). */
+  readonly attemptTimeout?: Duration.DurationInput | undefined
+  /** Methods that are retried. Default `defaultMethods`. */
+  readonly methods?: ReadonlyArray<string> | undefined
+  /** `"auto"` adds a random `Idempotency-Key` to POST and PATCH requests that have none. */
+  readonly idempotencyKey?: "auto" | "off" | undefined
+  /** A header in which each attempt sends its 0-based retry count. */
+  readonly attemptHeader?: string | undefined
+  /** Called with each event of each request, in order. */
+  readonly onEvent?: ((event: RetryEvent.RetryEvent) => Effect.Effect<void>) | undefined
+  /** A further test, consulted for failures the defaults would retry; `false` stops. */
+  readonly while?: ((error: unknown) => boolean) | undefined
+  /** Read the whole body inside the retry boundary, so a connection lost mid-body is retried. */
+  readonly buffer?: boolean | undefined
+}
+
+/**
+ * The error type of a client wrapped by `withRetry`: the client's own, plus
+ * the `RequestError` of a rejected header, plus `TimeoutException` when
+ * `attemptTimeout` is set.
+ *
+ * @example
+ * ```ts
+ * import type { HttpClientError } from "@effect/platform"
+ * import type { HttpRetry } from "effect-retry/http"
+ *
+ * type E = HttpRetry.WithRetryError<HttpClientError.HttpClientError, { attemptTimeout: "5 seconds" }>
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type WithRetryError<E, O> =
+  | E
+  | HttpClientError.RequestError
+  | (O extends { readonly attemptTimeout: Duration.DurationInput } ? Cause.TimeoutException : never)
+
+/**
+ * The HTTP classification, for users who wrap calls with `Retry.retry`
+ * themselves: transport failures, timeouts, retryable statuses (by default;
+ * `x-should-retry` overrides), and a connection lost while a body was read are
+ * retryable; other 4xx, `Encode` and `InvalidUrl` errors, and a body that
+ * arrived whole but does not decode are not. Errors that follow the
+ * `Retryable` protocol are judged by it.
+ *
+ * @example
+ * ```ts
+ * import { HttpClient } from "@effect/platform"
+ * import { Effect } from "effect"
+ * import { Retry, RetryPolicy } from "effect-retry"
+ * import { HttpRetry } from "effect-retry/http"
+ *
+ * const getJson = (url: string) =>
+ *   Effect.flatMap(HttpClient.HttpClient, (client) =>
+ *     client.get(url).pipe(
+ *       Effect.flatMap((response) => response.json),
+ *       Retry.retry(RetryPolicy.default, { while: HttpRetry.isRetryable })
+ *     ))
+ * ```
+ *
+ * @since 0.1.0
+ * @category classification
+ */
+export const isRetryable = (error: unknown): boolean => Classify.isRetryableError(error, defaultStatusSet)
+
+const defaultStatusSet: ReadonlySet<number> = new Set(defaultStatuses)
+
+/** The URL of a request without query string or fragment, safe to log. */
+const safeUrl = (request: ClientRequest.HttpClientRequest): string =>
+  Option.match(ClientRequest.toUrl(request), {
+    onNone: () => request.url.split(/[?#]/)[0] ?? "",
+    onSome: (url) => `${url.origin}${url.pathname}`
+  })
+
+const statusOf = (error: unknown): number | undefined => {
+  if (error instanceof RetryableStatus) return error.response.status
+  if (HttpClientError.isHttpClientError(error) && error._tag === "ResponseError") return error.response.status
+  return undefined
+}
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, "0")
+
+/** A random version 4 UUID, drawn from Effect's `Random`. */
+const randomUuid: Effect.Effect<string> = Effect.map(
+  Effect.replicateEffect(Random.nextIntBetween(0, 0x10000), 8),
+  (words) => {
+    const [a, b, c, d, e, f, g, h] = words.map((word, i) =>
+      hex(i === 3 ? 0x4000 | (word & 0x0fff) : i === 4 ? 0x8000 | (word & 0x3fff) : word, 4)
+    )
+    return `${a}${b}-${c}-${d}-${e}-${f}${g}${h}`
+  }
+)
+
+interface Resolved {
+  readonly statuses: ReadonlySet<number>
+  readonly methods: ReadonlySet<string>
+  readonly attemptTimeout: Option.Option<Duration.Duration>
+  readonly idempotencyKey: boolean
+  readonly attemptHeader: string | undefined
+  readonly buffer: boolean
+}
+
+const resolveOptions = (options: Options): Resolved => {
+  Validate.knownKeys("http", Validate.record("http", options), [
+    "retryOn",
+    "attemptTimeout",
+    "methods",
+    "idempotencyKey",
+    "attemptHeader",
+    "onEvent",
+    "while",
+    "buffer"
+  ])
+  const statuses = options.retryOn ?? defaultStatuses
+  statuses.forEach((status, i) => Validate.integerAtLeast(`http.retryOn[${i}]`, status, 100) < 600 || (() => {
+    throw Validate.invalid(`http.retryOn[${i}]`, status, "an HTTP status from 100 to 599")
+  })())
+  const methods = (options.methods ?? defaultMethods).map((method, i) => {
+    if (typeof method !== "string" || !isToken(method)) throw Validate.invalid(`http.methods[${i}]`, method, "an HTTP method")
+    return method.toUpperCase()
+  })
+  if (options.attemptHeader !== undefined && !isToken(options.attemptHeader)) {
+    throw Validate.invalid("http.attemptHeader", options.attemptHeader, "a valid header name")
+  }
+  return {
+    statuses: new Set(statuses),
+    methods: new Set(methods),
+    attemptTimeout: options.attemptTimeout === undefined
+      ? Option.none()
+      : Option.some(Validate.duration("http.attemptTimeout", options.attemptTimeout)),
+    idempotencyKey: Validate.oneOf("http.idempotencyKey", options.idempotencyKey ?? "off", ["auto", "off"]) === "auto",
+    attemptHeader: options.attemptHeader?.toLowerCase(),
+    buffer: options.buffer === true
+  }
+}
+
+const needsKey = (method: string) => method === "POST" || method === "PATCH"
+
+/** Releases a response that will not be handed out, so its connection is not held. */
+const discard = (response: ClientResponse.HttpClientResponse): Effect.Effect<void> =>
+  Effect.ignore(Stream.runDrain(response.stream))
+
+type Postprocess = (
+  request: Effect.Effect<ClientRequest.HttpClientRequest, any, any>
+) => Effect.Effect<ClientResponse.HttpClientResponse, any, any>
+
+// `HttpClient.transform` hands the middleware an effect bound to one request;
+// retrying with a per-attempt header needs the inner client's postprocess, the
+// same field `transform` itself reads.
+const postprocessOf = (client: HttpClient.HttpClient.With<any, any>): Postprocess => (client as any).postprocess
+
+/**
+ * Wraps an `HttpClient` so that each request it sends is retried on its own
+ * under `policy` (the retry boundary is one request, never a group of calls).
+ *
+ * - Retried: `RequestError` "Transport" (refused, reset, DNS), `attemptTimeout`
+ *   expiry, and responses whose status is in `retryOn` (or that say
+ *   `x-should-retry: true`). `x-should-retry: false` stops.
+ * - Retry-After, retry-after-ms and the rate-limit reset headers feed the
+ *   policy's `retryAfter` rules.
+ * - Only idempotent methods are retried, and POST/PATCH with an
+ *   `Idempotency-Key`; `idempotencyKey: "auto"` adds one key per call.
+ * - A header that HTTP forbids fails the call with `RequestError` "Encode"
+ *   before anything is sent; the message names the header, never its value.
+ * - When retries run out on a retryable status, the last response is returned
+ *   as it came; on an error, that error.
+ * - By default the decision is taken on status and headers; the body is the
+ *   caller's and an error reading it is never retried. With `buffer: true` the
+ *   body is read inside the boundary and a connection lost mid-body is retried.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient, HttpClient } from "@effect/platform"
+ * import { Effect } from "effect"
+ * import { RetryPolicy } from "effect-retry"
+ * import { HttpRetry } from "effect-retry/http"
+ *
+ * const program = Effect.gen(function*() {
+ *   const client = (yield* HttpClient.HttpClient).pipe(
+ *     HttpRetry.withRetry(RetryPolicy.make({ name: "models-api" }), { attemptTimeout: "30 seconds" })
+ *   )
+ *   const response = yield* client.get("https://api.example.com/v1/models")
+ *   return response.status
+ * }).pipe(Effect.provide(FetchHttpClient.layer))
+ * ```
+ *
+ * @since 0.1.0
+ * @category middleware
+ */
+export const withRetry: {
+  <const O extends Options = {}>(
+    policy: RetryPolicy.RetryPolicy,
+    options?: O
+  ): <E, R>(self: HttpClient.HttpClient.With<E, R>) => HttpClient.HttpClient.With<WithRetryError<E, O>, R>
+  <E, R, const O extends Options = {}>(
+    self: HttpClient.HttpClient.With<E, R>,
+    policy: RetryPolicy.RetryPolicy,
+    options?: O
+  ): HttpClient.HttpClient.With<WithRetryError<E, O>, R>
+} = dual(
+  (args) => typeof args[0] === "object" && args[0] !== null && HttpClient.TypeId in args[0],
+  <E, R>(
+    self: HttpClient.HttpClient.With<E, R>,
+    policy: RetryPolicy.RetryPolicy,
+    options: Options = {}
+  ): HttpClient.HttpClient.With<any, R> => {
+    const resolved = resolveOptions(options)
+    const postprocess = postprocessOf(self)
+    const extra = options.while
+    const isRetryableFailure = (error: unknown) =>
+      Classify.isRetryableError(error, resolved.statuses) && (extra === undefined || extra(error))
+
+    const sendOnce = (request: ClientRequest.HttpClientRequest) => {
+      const sent = postprocess(Effect.succeed(request))
+      const read = resolved.buffer ? Effect.flatMap(sent, bufferResponse) : sent
+      return Option.match(resolved.attemptTimeout, {
+        onNone: () => read,
+        onSome: (limit) => Effect.timeout(read, limit)
+      })
+    }
+
+    const judge = (response: ClientResponse.HttpClientResponse) =>
+      Classify.isRetryableResponse(response, resolved.statuses)
+        ? Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.fail(
+            new RetryableStatus({ response, retryAfter: Option.getOrUndefined(RetryAfter.fromHeaders(response.headers, now)) })
+          ))
+        : Effect.succeed(response)
+
+    const retryRequest = (request: ClientRequest.HttpClientRequest) => {
+      const method = request.method.toUpperCase()
+      const retryable = resolved.methods.has(method) ||
+        (needsKey(method) && request.headers["idempotency-key"] !== undefined)
+      if (!retryable) return sendOnce(request)
+      const http = { method, url: safeUrl(request) }
+      let pending: ClientResponse.HttpClientResponse | undefined
+      const attempt = (retries: number) => {
+        const previous = pending
+        pending = undefined
+        const send = Effect.flatMap(
+          sendOnce(resolved.attemptHeader === undefined
+            ? request
+            : ClientRequest.setHeader(request, resolved.attemptHeader, String(retries))),
+          (response) =>
+            Effect.tapError(judge(response), () => Effect.sync(() => {
+              pending = response
+            }))
+        )
+        return previous === undefined || resolved.buffer ? send : Effect.zipRight(discard(previous), send)
+      }
+      return runWithRetry(attempt, policy, {
+        isRetryable: isRetryableFailure,
+        onEvent: options.onEvent,
+        describe: (error) => {
+          const status = statusOf(error)
+          return status === undefined ? http : { ...http, status }
+        }
+      }).pipe(
+        Effect.catchIf(
+          (error): error is RetryableStatus => error instanceof RetryableStatus,
+          (error) => Effect.succeed(error.response)
+        )
+      )
+    }
+
+    const withKey = (request: ClientRequest.HttpClientRequest) =>
+      resolved.idempotencyKey && needsKey(request.method.toUpperCase()) &&
+        request.headers["idempotency-key"] === undefined
+        ? Effect.map(randomUuid, (key) => ClientRequest.setHeader(request, "idempotency-key", key))
+        : Effect.succeed(request)
+
+    const checked = (request: ClientRequest.HttpClientRequest) => {
+      const problem = invalidHeader(request.headers)
+      return problem === undefined
+        ? Effect.flatMap(withKey(request), retryRequest)
+        : Effect.fail(
+          new HttpClientError.RequestError({
+            // The error keeps the request, but not the value: it may be a secret and errors get logged.
+            request: ClientRequest.setHeader(request, problem.name, REMOVED_VALUE),
+            reason: "Encode",
+            description: problem.description
+          })
+        )
+    }
+
+    return HttpClient.makeWith(
+      (request: Effect.Effect<ClientRequest.HttpClientRequest, any, any>) => Effect.flatMap(request, checked),
+      (self as any).preprocess
+    )
+  }
+)

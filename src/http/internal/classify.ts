@@ -1,0 +1,68 @@
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as ClientResponse from "@effect/platform/HttpClientResponse"
+import { isTimeoutException } from "effect/Cause"
+import * as Retryable from "../../Retryable.js"
+
+const TRANSPORT_CODES = new Set([
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_ABORTED",
+  "ERR_STREAM_PREMATURE_CLOSE"
+])
+
+const MAX_CAUSE_DEPTH = 5
+
+/**
+ * Whether an error (or one of its causes) is a lost connection rather than bad
+ * data: node:http's `aborted` (ECONNRESET), undici's `SocketError`
+ * (UND_ERR_SOCKET) and fetch's `TypeError("terminated")` all qualify; a
+ * `SyntaxError` from JSON parsing does not.
+ */
+export const isConnectionLoss = (cause: unknown): boolean => {
+  let current = cause
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && typeof current === "object" && current !== null; depth++) {
+    const { code, name, message } = current as { code?: unknown; name?: unknown; message?: unknown }
+    if (typeof code === "string" && TRANSPORT_CODES.has(code)) return true
+    if (name === "SocketError") return true
+    if (name === "TypeError" && message === "terminated") return true
+    current = (current as { cause?: unknown }).cause
+  }
+  return false
+}
+
+/** The server's explicit word on retrying, from `x-should-retry`. */
+export const serverSays = (response: ClientResponse.HttpClientResponse): boolean | undefined => {
+  const value = response.headers["x-should-retry"]?.trim().toLowerCase()
+  return value === "true" ? true : value === "false" ? false : undefined
+}
+
+/** Whether a response asks to be retried: `x-should-retry` first, then the status. */
+export const isRetryableResponse = (
+  response: ClientResponse.HttpClientResponse,
+  statuses: ReadonlySet<number>
+): boolean => serverSays(response) ?? statuses.has(response.status)
+
+/** The HTTP classification of a failure. */
+export const isRetryableError = (error: unknown, statuses: ReadonlySet<number>): boolean => {
+  if (HttpClientError.isHttpClientError(error)) {
+    switch (error._tag) {
+      case "RequestError":
+        return error.reason === "Transport"
+      case "ResponseError":
+        switch (error.reason) {
+          case "StatusCode":
+            return isRetryableResponse(error.response, statuses)
+          case "Decode":
+            return isConnectionLoss(error.cause)
+          case "EmptyBody":
+            return false
+        }
+    }
+  }
+  return isTimeoutException(error) || Retryable.isRetryable(error)
+}

@@ -1,0 +1,314 @@
+import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse, HttpServerResponse } from "@effect/platform"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { Cause, Duration, Effect, Exit, Fiber, Layer, Option } from "effect"
+import { RetryPolicy } from "../src/index.js"
+import type { RetryEvent } from "../src/index.js"
+import { HttpRetry } from "../src/http/index.js"
+import { clients, closedPort, cutMidBody, status, TestServer, TestServerLive } from "./support/server.js"
+
+// Short delays keep the loopback suite quick; the Retry-After tests use real seconds.
+const fast = RetryPolicy.make({ baseDelay: "10 millis", maxDelay: "50 millis", jitter: "none" })
+
+const recorder = () => {
+  const events: Array<RetryEvent.RetryEvent> = []
+  return { events, onEvent: (event: RetryEvent.RetryEvent) => Effect.sync(() => void events.push(event)) }
+}
+
+const gaps = (hits: ReadonlyArray<{ readonly at: number }>) => hits.slice(1).map((hit, i) => hit.at - hits[i]!.at)
+
+for (const [name, clientLayer] of clients) {
+  layer(Layer.mergeAll(TestServerLive, clientLayer), { excludeTestServices: true })(`HttpRetry.withRetry on ${name}`, (it) => {
+    const client = (options?: HttpRetry.Options, policy = fast) =>
+      Effect.map(HttpClient.HttpClient, HttpRetry.withRetry(policy, options))
+
+    it.effect("retries a 500 and returns the 200 that follows", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script((_, hit) => status(hit === 1 ? 500 : 200))
+        const response = yield* (yield* client()).get(server.url())
+        expect(response.status).toBe(200)
+        expect(yield* response.text).toBe("status 200")
+        expect(server.hits()).toHaveLength(2)
+      }))
+
+    it.effect("returns the last 500 as it came once attempts run out", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script(() => status(500))
+        const { events, onEvent } = recorder()
+        const response = yield* (yield* client({ onEvent })).get(server.url())
+        expect(response.status).toBe(500)
+        expect(yield* response.text).toBe("status 500")
+        expect(server.hits()).toHaveLength(3)
+        expect(events.map((e) => e._tag)).toEqual(["Retrying", "Retrying", "GaveUp"])
+      }))
+
+    it.effect("does not retry a 401", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script(() => status(401))
+        const response = yield* (yield* client()).get(server.url())
+        expect(response.status).toBe(401)
+        expect(server.hits()).toHaveLength(1)
+      }))
+
+    it.effect("waits at least Retry-After: 1 before the second hit", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script((_, hit) => hit === 1 ? status(429, { "retry-after": "1" }) : status(200))
+        const response = yield* (yield* client()).get(server.url())
+        expect(response.status).toBe(200)
+        expect(server.hits()).toHaveLength(2)
+        expect(gaps(server.hits())[0]).toBeGreaterThanOrEqual(1000)
+      }))
+
+    it.effect("reads an HTTP-date Retry-After on a 503", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        // Two seconds ahead, in whole seconds as HTTP-dates are.
+        const date = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000)
+        yield* server.script((_, hit) => hit === 1 ? status(503, { "retry-after": date.toUTCString() }) : status(200))
+        const { events, onEvent } = recorder()
+        const response = yield* (yield* client({ onEvent })).get(server.url())
+        expect(response.status).toBe(200)
+        const retrying = events[0]
+        // The delay is the time left until the date, not the 10 ms backoff.
+        expect(retrying?._tag === "Retrying" && Duration.toMillis(retrying.delay)).toBeGreaterThan(900)
+        expect(gaps(server.hits())[0]).toBeGreaterThanOrEqual(900)
+      }))
+
+    it.effect("gives up at once on an HTTP-date beyond retryAfter.max", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        const date = new Date(Date.now() + 120_000).toUTCString()
+        yield* server.script(() => status(503, { "retry-after": date }))
+        const { events, onEvent } = recorder()
+        const response = yield* (yield* client({ onEvent })).get(server.url())
+        expect(response.status).toBe(503)
+        expect(server.hits()).toHaveLength(1)
+        expect(events).toMatchObject([{ _tag: "GaveUp", reason: "retry-after-too-long", attempts: 1 }])
+      }))
+
+    it.effect("honours retry-after-ms", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script((_, hit) => hit === 1 ? status(429, { "retry-after-ms": "300" }) : status(200))
+        const response = yield* (yield* client()).get(server.url())
+        expect(response.status).toBe(200)
+        expect(gaps(server.hits())[0]).toBeGreaterThanOrEqual(300)
+      }))
+
+    it.effect("Retry-After above the cap: fail, clamp and ignore", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        const run = (whenAboveMax: "fail" | "clamp" | "ignore") =>
+          Effect.gen(function*() {
+            yield* server.script((_, hit) => hit === 1 ? status(429, { "retry-after": "30" }) : status(200))
+            const policy = fast.pipe(RetryPolicy.update({ retryAfter: { max: "200 millis", whenAboveMax, spread: 0 } }))
+            const response = yield* (yield* client({}, policy)).get(server.url())
+            return { status: response.status, hits: server.hits().length, gap: gaps(server.hits())[0] }
+          })
+        const fail = yield* run("fail")
+        expect(fail).toMatchObject({ status: 429, hits: 1 })
+        const clamp = yield* run("clamp")
+        expect(clamp).toMatchObject({ status: 200, hits: 2 })
+        expect(clamp.gap).toBeGreaterThanOrEqual(200)
+        expect(clamp.gap).toBeLessThan(5000)
+        const ignore = yield* run("ignore")
+        expect(ignore).toMatchObject({ status: 200, hits: 2 })
+        expect(ignore.gap).toBeLessThan(200)
+      }))
+
+    it.effect("retries a refused connection, then fails with a typed transport error", () =>
+      Effect.gen(function*() {
+        const port = yield* closedPort
+        const { events, onEvent } = recorder()
+        const error = yield* Effect.flip((yield* client({ onEvent })).get(`http://127.0.0.1:${port}/`))
+        expect(error._tag).toBe("RequestError")
+        expect(error._tag === "RequestError" && error.reason).toBe("Transport")
+        expect(events.map((e) => e._tag)).toEqual(["Retrying", "Retrying", "GaveUp"])
+      }))
+
+    it.effect("hands the response out before the body: a cut mid-body is not retried", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script(cutMidBody)
+        const response = yield* (yield* client()).get(server.url())
+        const error = yield* Effect.flip(response.text)
+        expect(error.reason).toBe("Decode")
+        expect(server.hits()).toHaveLength(1)
+      }))
+
+    it.effect("with buffer: true a connection lost mid-body is retried", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script((request, hit) =>
+          hit === 1 ? cutMidBody(request, hit) : Effect.succeed(HttpServerResponse.unsafeJson({ whole: true }))
+        )
+        const response = yield* (yield* client({ buffer: true })).get(server.url())
+        expect(yield* response.json).toEqual({ whole: true })
+        expect(yield* response.text).toBe("{\"whole\":true}")
+        expect(server.hits()).toHaveLength(2)
+      }))
+
+    it.effect("with buffer: true a body that arrived whole but is not JSON is not retried", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script(() => Effect.succeed(HttpServerResponse.text("{not json", { contentType: "application/json" })))
+        const response = yield* (yield* client({ buffer: true })).get(server.url())
+        const error = yield* Effect.flip(response.json)
+        expect(error.reason).toBe("Decode")
+        expect(error.cause).toBeInstanceOf(SyntaxError)
+        expect(HttpRetry.isRetryable(error)).toBe(false)
+        expect(server.hits()).toHaveLength(1)
+      }))
+
+    it.effect("does not retry a POST without an idempotency key", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script(() => status(503))
+        const response = yield* (yield* client()).post(server.url())
+        expect(response.status).toBe(503)
+        expect(server.hits()).toHaveLength(1)
+      }))
+
+    it.effect("retries a POST that carries an Idempotency-Key, with the same key", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script((_, hit) => status(hit === 1 ? 503 : 201))
+        const response = yield* (yield* client()).post(server.url(), { headers: { "Idempotency-Key": "order-42" } })
+        expect(response.status).toBe(201)
+        expect(server.hits().map((hit) => hit.headers["idempotency-key"])).toEqual(["order-42", "order-42"])
+      }))
+
+    it.effect("idempotencyKey: \"auto\" sends one stable key on every attempt", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script((_, hit) => status(hit < 3 ? 503 : 201))
+        const http = yield* client({ idempotencyKey: "auto" })
+        const response = yield* http.post(server.url())
+        expect(response.status).toBe(201)
+        const keys = server.hits().map((hit) => hit.headers["idempotency-key"])
+        expect(keys).toHaveLength(3)
+        expect(keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+        expect(new Set(keys).size).toBe(1)
+        yield* server.script(() => status(201))
+        yield* http.post(server.url())
+        expect(server.hits()[0]!.headers["idempotency-key"]).not.toBe(keys[0])
+      }))
+
+    it.effect("x-should-retry overrides the status rule both ways", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script((_, hit) => hit === 1 ? status(400, { "x-should-retry": "true" }) : status(200))
+        expect((yield* (yield* client()).get(server.url())).status).toBe(200)
+        expect(server.hits()).toHaveLength(2)
+        yield* server.script(() => status(503, { "x-should-retry": "false" }))
+        expect((yield* (yield* client()).get(server.url())).status).toBe(503)
+        expect(server.hits()).toHaveLength(1)
+      }))
+
+    it.effect("rejects a header value with a newline before sending, without printing it", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script(() => status(200))
+        const secret = "sk-live-abc123"
+        const exit = yield* Effect.exit(
+          (yield* client()).get(server.url(), { headers: { authorization: `Bearer ${secret}\n` } })
+        )
+        expect(server.hits()).toHaveLength(0)
+        expect(Exit.isFailure(exit)).toBe(true)
+        if (Exit.isFailure(exit)) {
+          expect(Cause.isDie(exit.cause)).toBe(false)
+          const error = Cause.failureOption(exit.cause).pipe(Option.getOrThrow)
+          expect(error).toBeInstanceOf(HttpClientError.RequestError)
+          expect((error as HttpClientError.RequestError).reason).toBe("Encode")
+          expect(error.message).toContain("authorization")
+          expect(error.message).toContain("line feed")
+          expect(error.message).not.toContain(secret)
+          expect(JSON.stringify(error)).not.toContain(secret)
+        }
+      }))
+
+    it.effect("attemptTimeout bounds each attempt against a server that hangs", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script(() => Effect.never)
+        const error = yield* Effect.flip((yield* client({ attemptTimeout: "100 millis" })).get(server.url()))
+        expect(Cause.isTimeoutException(error)).toBe(true)
+        expect(server.hits()).toHaveLength(3)
+      }))
+
+    it.effect("interrupting during a backoff sends no further request", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script(() => status(503))
+        const slow = RetryPolicy.make({ baseDelay: "300 millis", jitter: "none" })
+        const fiber = yield* Effect.fork((yield* client({}, slow)).get(server.url()))
+        while (server.hits().length === 0) yield* Effect.sleep("5 millis")
+        yield* Effect.sleep("50 millis")
+        yield* Fiber.interrupt(fiber)
+        yield* Effect.sleep("500 millis")
+        expect(server.hits()).toHaveLength(1)
+      }))
+
+    it.effect("attemptHeader sends the 0-based retry count", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script((_, hit) => status(hit < 3 ? 502 : 200))
+        yield* (yield* client({ attemptHeader: "x-retry-attempt" })).get(server.url())
+        expect(server.hits().map((hit) => hit.headers["x-retry-attempt"])).toEqual(["0", "1", "2"])
+      }))
+
+    it.effect("events carry the method, the URL without its query, and the status", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script((_, hit) => status(hit === 1 ? 503 : 200))
+        const { events, onEvent } = recorder()
+        yield* (yield* client({ onEvent })).pipe(HttpClient.mapRequest(HttpClientRequest.setUrlParam("token", "secret")))
+          .get(server.url("/items"))
+        expect(server.hits()[0]!.url).toContain("token=secret")
+        expect(events).toHaveLength(2)
+        expect(events[0]).toMatchObject({ _tag: "Retrying", attempt: 1, http: { method: "GET", url: server.url("/items"), status: 503 } })
+        expect(events[1]).toMatchObject({ _tag: "Succeeded", attempts: 2, http: { method: "GET", url: server.url("/items") } })
+      }))
+  })
+}
+
+describe("HttpRetry.isRetryable", () => {
+  const request = HttpClientRequest.get("http://127.0.0.1/")
+  const transport = new HttpClientError.RequestError({ request, reason: "Transport" })
+  const encode = new HttpClientError.RequestError({ request, reason: "Encode" })
+  const invalidUrl = new HttpClientError.RequestError({ request, reason: "InvalidUrl" })
+  it("classifies request errors by reason", () => {
+    expect(HttpRetry.isRetryable(transport)).toBe(true)
+    expect(HttpRetry.isRetryable(encode)).toBe(false)
+    expect(HttpRetry.isRetryable(invalidUrl)).toBe(false)
+    expect(HttpRetry.isRetryable(new Cause.TimeoutException())).toBe(true)
+    expect(HttpRetry.isRetryable(new Error("x"))).toBe(false)
+  })
+  const statusError = (code: number, headers: Record<string, string> = {}) =>
+    new HttpClientError.ResponseError({
+      request,
+      response: HttpClientResponse.fromWeb(request, new Response(null, { status: code, headers })),
+      reason: "StatusCode"
+    })
+  it("retries 408, 425, 429 and the 5xx that are transient, never other 4xx, 501 or 505", () => {
+    for (const code of [408, 425, 429, 500, 502, 503, 504, 529]) expect(HttpRetry.isRetryable(statusError(code))).toBe(true)
+    for (const code of [400, 401, 403, 404, 409, 422, 501, 505]) expect(HttpRetry.isRetryable(statusError(code))).toBe(false)
+    expect(HttpRetry.isRetryable(statusError(400, { "x-should-retry": "true" }))).toBe(true)
+    expect(HttpRetry.isRetryable(statusError(503, { "x-should-retry": "false" }))).toBe(false)
+  })
+  it("retries a body read cut by a lost connection, not a parse failure", () => {
+    const response = HttpClientResponse.fromWeb(request, new Response("{}"))
+    const decode = (cause: unknown) => new HttpClientError.ResponseError({ request, response, reason: "Decode", cause })
+    const reset = Object.assign(new Error("aborted"), { code: "ECONNRESET" })
+    const undici = Object.assign(new Error("other side closed"), { name: "SocketError", code: "UND_ERR_SOCKET" })
+    const fetchTerminated = new TypeError("terminated", { cause: undici })
+    expect(HttpRetry.isRetryable(decode(reset))).toBe(true)
+    expect(HttpRetry.isRetryable(decode(undici))).toBe(true)
+    expect(HttpRetry.isRetryable(decode(fetchTerminated))).toBe(true)
+    expect(HttpRetry.isRetryable(decode(new SyntaxError("Unexpected token")))).toBe(false)
+    expect(HttpRetry.isRetryable(new HttpClientError.ResponseError({ request, response, reason: "EmptyBody" }))).toBe(false)
+  })
+})
