@@ -13,6 +13,8 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Equal from "effect/Equal"
+import * as Hash from "effect/Hash"
 import { dual, identity } from "effect/Function"
 import * as Option from "effect/Option"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
@@ -176,10 +178,51 @@ interface Fields {
   readonly name: Option.Option<string>
 }
 
-class PolicyImpl extends Data.Class<Fields> implements RetryPolicy {
+const fieldNames = [
+  "maxAttempts",
+  "baseDelay",
+  "maxDelay",
+  "factor",
+  "jitter",
+  "maxElapsed",
+  "retryAfter",
+  "name"
+] as const satisfies ReadonlyArray<keyof Fields>
+
+// Equality and hashing by value, without caching the hash on the instance, so
+// that a policy can be frozen.
+class PolicyImpl implements RetryPolicy, Equal.Equal {
   readonly [TypeId]: TypeId = TypeId
+  readonly maxAttempts: number
+  readonly baseDelay: Duration.Duration
+  readonly maxDelay: Duration.Duration
+  readonly factor: number
+  readonly jitter: RetrySchedule.Jitter
+  readonly maxElapsed: Option.Option<Duration.Duration>
+  readonly retryAfter: RetryAfterRules | false
+  readonly name: Option.Option<string>
+  constructor(fields: Fields) {
+    this.maxAttempts = fields.maxAttempts
+    this.baseDelay = fields.baseDelay
+    this.maxDelay = fields.maxDelay
+    this.factor = fields.factor
+    this.jitter = fields.jitter
+    this.maxElapsed = fields.maxElapsed
+    this.retryAfter = fields.retryAfter
+    this.name = fields.name
+    Object.freeze(this)
+  }
+  [Equal.symbol](that: unknown): boolean {
+    return isRetryPolicy(that) && fieldNames.every((key) => Equal.equals(this[key], that[key]))
+  }
+  [Hash.symbol](): number {
+    return fieldNames.reduce((hash, key) => Hash.combine(Hash.hash(this[key]))(hash), Hash.string("RetryPolicy"))
+  }
   pipe() {
     return pipeArguments(this, arguments)
+  }
+  toJSON() {
+    return { _id: "RetryPolicy", ...toOptions(this) }
   }
 }
 
@@ -197,27 +240,25 @@ const optionKeys = [
 const resolveRetryAfter = (value: unknown): RetryAfterRules | false => {
   if (value === false) return false
   const rules: Delay.HintRules = RetrySchedule.resolveRetryAfter("retryAfter", (value ?? {}) as any)
-  return { max: Duration.millis(rules.maxMillis), whenAboveMax: rules.whenAboveMax, spread: rules.spread }
+  return Data.struct({ max: Duration.millis(rules.maxMillis), whenAboveMax: rules.whenAboveMax, spread: rules.spread })
 }
 
 const resolve = (input: unknown): RetryPolicy => {
   const options = Validate.record("options", input ?? {})
   Validate.knownKeys("", options, optionKeys)
   const jitter = RetrySchedule.resolveJitter("jitter", options.jitter ?? Defaults.jitter)
-  return Object.freeze(
-    new PolicyImpl({
+  return new PolicyImpl({
       maxAttempts: Validate.integerAtLeast("maxAttempts", options.maxAttempts ?? Defaults.maxAttempts, 1),
       baseDelay: Validate.duration("baseDelay", options.baseDelay ?? Defaults.baseDelay),
       maxDelay: Validate.duration("maxDelay", options.maxDelay ?? Defaults.maxDelay),
       factor: Validate.numberAtLeast("factor", options.factor ?? Defaults.factor, 1),
-      jitter: typeof jitter === "string" ? jitter : Object.freeze(jitter),
+      jitter: typeof jitter === "string" ? jitter : Data.struct(jitter),
       maxElapsed: options.maxElapsed === undefined
         ? Option.none()
         : Option.some(Validate.duration("maxElapsed", options.maxElapsed)),
       retryAfter: resolveRetryAfter(options.retryAfter),
-      name: options.name === undefined ? Option.none() : Option.some(Validate.label("name", options.name))
-    })
-  )
+    name: options.name === undefined ? Option.none() : Option.some(Validate.label("name", options.name))
+  })
 }
 
 /**

@@ -2,13 +2,10 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type * as Schedule from "effect/Schedule"
-import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as Random from "effect/Random"
 import * as Retryable from "../Retryable.js"
 import * as RetryEvent from "../RetryEvent.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
-import { scheduleWithout } from "../RetryPolicy.js"
-import { delayOf } from "../RetrySchedule.js"
 import * as Delay from "./delay.js"
 import { type Listener, report } from "./report.js"
 
@@ -20,42 +17,83 @@ export interface LoopOptions<E> {
   readonly describe?: ((error: E | undefined) => RetryEvent.HttpInfo) | undefined
 }
 
-const defaultSchedules = new WeakMap<RetryPolicy.RetryPolicy, Schedule.Schedule<Duration.Duration, unknown>>()
+type Decision =
+  | { readonly _tag: "Retry"; readonly delayMillis: number; readonly backoffMillis: number }
+  | { readonly _tag: "Stop"; readonly reason: RetryEvent.GiveUpReason }
 
-/** The policy's schedule without its deadline (the loop checks that itself, from the first attempt). */
-const scheduleFor = (
-  policy: RetryPolicy.RetryPolicy,
-  isRetryable: (error: any) => boolean
-): Schedule.Schedule<Duration.Duration, unknown> => {
-  if (isRetryable !== Retryable.isRetryable) return scheduleWithout(policy, isRetryable)
-  let schedule = defaultSchedules.get(policy)
-  if (schedule === undefined) {
-    schedule = scheduleWithout(policy, Retryable.isRetryable)
-    defaultSchedules.set(policy, schedule)
+const stop = (reason: RetryEvent.GiveUpReason): Decision => ({ _tag: "Stop", reason })
+
+/** A policy's numbers in milliseconds, resolved once per policy. */
+interface Plan {
+  readonly baseMillis: number
+  readonly capMillis: number
+  readonly budgetMillis: number | undefined
+  readonly hints: Delay.HintRules | undefined
+}
+
+const plans = new WeakMap<RetryPolicy.RetryPolicy, Plan>()
+
+const planOf = (policy: RetryPolicy.RetryPolicy): Plan => {
+  let plan = plans.get(policy)
+  if (plan === undefined) {
+    const rules = policy.retryAfter
+    plan = {
+      baseMillis: Duration.toMillis(policy.baseDelay),
+      capMillis: Duration.toMillis(policy.maxDelay),
+      budgetMillis: Option.getOrUndefined(Option.map(policy.maxElapsed, Duration.toMillis)),
+      hints: rules === false
+        ? undefined
+        : { maxMillis: Duration.toMillis(rules.max), whenAboveMax: rules.whenAboveMax, spread: rules.spread }
+    }
+    plans.set(policy, plan)
   }
-  return schedule
+  return plan
 }
 
-const hintTooLong = (policy: RetryPolicy.RetryPolicy, error: unknown): boolean => {
-  const rules = policy.retryAfter
-  if (rules === false || rules.whenAboveMax !== "fail") return false
-  return Option.match(Retryable.retryAfter(error), {
-    onNone: () => false,
-    onSome: (hint) => Duration.greaterThan(hint, rules.max)
-  })
-}
-
-/** Why the schedule said stop, in the order its combinators check. */
-const stopReason = <E>(
+/**
+ * The decision after attempt number `attempts` failed with `error`. It makes
+ * the same checks and the same random draws, in the same order, as the
+ * schedule of `RetryPolicy.toSchedule` (backoff, cap, Retry-After, retryable,
+ * limit), from the same arithmetic in `delay.ts`, without stepping a Schedule.
+ */
+const decide = <E>(
   policy: RetryPolicy.RetryPolicy,
+  plan: Plan,
   isRetryable: (error: E) => boolean,
   error: E,
-  attempts: number
-): RetryEvent.GiveUpReason => {
-  if (!isRetryable(error)) return "not-retryable"
-  if (attempts >= policy.maxAttempts) return "exhausted"
-  if (hintTooLong(policy, error)) return "retry-after-too-long"
-  return "exhausted"
+  attempts: number,
+  previousMillis: number,
+  startMillis: number,
+  now: number
+): Effect.Effect<Decision> => {
+  if (!isRetryable(error)) return Effect.succeed(stop("not-retryable"))
+  if (attempts >= policy.maxAttempts) return Effect.succeed(stop("exhausted"))
+  const exponential = Delay.exponentialMillis(plan.baseMillis, policy.factor, attempts)
+  const withBackoff = (draw: number): Effect.Effect<Decision> => {
+    const jittered = Delay.jitterMillis(policy.jitter, exponential, draw, plan.baseMillis, previousMillis, plan.capMillis)
+    const backoffMillis = Math.min(jittered, plan.capMillis)
+    const hint = plan.hints === undefined ? Option.none() : Retryable.retryAfter(error)
+    if (plan.hints === undefined || Option.isNone(hint)) return Effect.succeed(checkBudget(backoffMillis, backoffMillis))
+    const rules = plan.hints
+    const hintMillis = Duration.toMillis(hint.value)
+    const withHint = (hintDraw: number): Decision => {
+      const outcome = Delay.hintDecision(rules, hintMillis, hintDraw)
+      switch (outcome._tag) {
+        case "TooLong":
+          return stop("retry-after-too-long")
+        case "Wait":
+          return checkBudget(outcome.millis, backoffMillis)
+        case "UseBackoff":
+          return checkBudget(backoffMillis, backoffMillis)
+      }
+    }
+    return Delay.hintDraws(rules, hintMillis) ? Effect.map(Random.next, withHint) : Effect.succeed(withHint(0))
+  }
+  const checkBudget = (delayMillis: number, backoffMillis: number): Decision =>
+    plan.budgetMillis !== undefined && Delay.overshoots(startMillis, now, delayMillis, plan.budgetMillis)
+      ? stop("deadline")
+      : { _tag: "Retry", delayMillis, backoffMillis }
+  return Delay.jitterDraws(policy.jitter) ? Effect.flatMap(Random.next, withBackoff) : withBackoff(0)
 }
 
 /**
@@ -72,41 +110,37 @@ export const runWithRetry = <A, E, R>(
   const describe = options.describe
   const http = (error: E | undefined) => describe === undefined ? {} : { http: describe(error) }
 
-  const loop = (
-    schedule: Schedule.Schedule<Duration.Duration, unknown>,
-    startMillis: number,
-    error: E,
-    attempts: number,
-    state: unknown
-  ): Effect.Effect<A, E, R> =>
+  const plan = planOf(policy)
+
+  const loop = (startMillis: number, error: E, attempts: number, previousMillis: number): Effect.Effect<A, E, R> =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.flatMap(schedule.step(now, error, state), ([next, _, decision]) => {
-        if (ScheduleDecision.isDone(decision)) {
-          return giveUp(error, attempts, stopReason(policy, options.isRetryable, error, attempts))
+      Effect.flatMap(
+        decide(policy, plan, options.isRetryable, error, attempts, previousMillis, startMillis, now),
+        (decision) => {
+          if (decision._tag === "Stop") return giveUp(error, attempts, decision.reason)
+          const delayMillis = decision.delayMillis
+          const event = RetryEvent.Retrying({
+            attempt: attempts,
+            maxAttempts: policy.maxAttempts,
+            delay: Duration.millis(delayMillis),
+            error,
+            name,
+            ...http(error)
+          })
+          const retried = Effect.matchEffect(attempt(attempts), {
+            onFailure: (error) => loop(startMillis, error, attempts + 1, decision.backoffMillis),
+            onSuccess: (value) =>
+              Effect.as(
+                report(RetryEvent.Succeeded({ attempts: attempts + 1, name, ...http(undefined) }), options.onEvent),
+                value
+              )
+          })
+          return Effect.zipRight(
+            report(event, options.onEvent),
+            delayMillis > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delayMillis)), retried) : retried
+          )
         }
-        const delayMillis = delayOf(now, decision)
-        if (Option.isSome(policy.maxElapsed)) {
-          const budget = Duration.toMillis(policy.maxElapsed.value)
-          if (Delay.overshoots(startMillis, now, delayMillis, budget)) return giveUp(error, attempts, "deadline")
-        }
-        const event = RetryEvent.Retrying({
-          attempt: attempts,
-          maxAttempts: policy.maxAttempts,
-          delay: Duration.millis(delayMillis),
-          error,
-          name,
-          ...http(error)
-        })
-        const retried = Effect.matchEffect(attempt(attempts), {
-          onFailure: (error) => loop(schedule, startMillis, error, attempts + 1, next),
-          onSuccess: (value) =>
-            Effect.as(report(RetryEvent.Succeeded({ attempts: attempts + 1, name, ...http(undefined) }), options.onEvent), value)
-        })
-        return Effect.zipRight(
-          report(event, options.onEvent),
-          delayMillis > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delayMillis)), retried) : retried
-        )
-      }))
+      ))
 
   const giveUp = (error: E, attempts: number, reason: RetryEvent.GiveUpReason): Effect.Effect<never, E> =>
     Effect.zipRight(
@@ -114,10 +148,7 @@ export const runWithRetry = <A, E, R>(
       Effect.fail(error)
     )
 
-  const onFirstFailure = (startMillis: number) => (error: E) => {
-    const schedule = scheduleFor(policy, options.isRetryable)
-    return loop(schedule, startMillis, error, 1, schedule.initial)
-  }
+  const onFirstFailure = (startMillis: number) => (error: E) => loop(startMillis, error, 1, plan.baseMillis)
 
   return Option.isNone(policy.maxElapsed)
     ? Effect.catchAll(attempt(0), onFirstFailure(0))

@@ -1,8 +1,12 @@
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
 import * as RetryEvent from "../RetryEvent.js"
 import * as RetryMetrics from "../RetryMetrics.js"
 import { RetryObserver } from "../RetryObserver.js"
@@ -44,33 +48,77 @@ const annotations = (event: RetryEvent.RetryEvent): Record<string, unknown> => {
   }
 }
 
-const tagWithPolicy = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>, event: RetryEvent.RetryEvent) =>
-  Option.match(event.name, { onNone: () => metric, onSome: (name) => Metric.tagged(metric, "policy", name) })
+interface PolicyMetrics {
+  readonly retry: Effect.Effect<void>
+  readonly recovery: Effect.Effect<void>
+  readonly delays: Metric.Metric.Histogram<number>
+  readonly giveUps: Metric.Metric.Counter<number>
+}
 
-const recordMetrics = (event: RetryEvent.RetryEvent): Effect.Effect<void> => {
-  switch (event._tag) {
-    case "Retrying":
-      return Effect.zipRight(
-        Metric.increment(tagWithPolicy(RetryMetrics.retries, event)),
-        Metric.update(tagWithPolicy(RetryMetrics.delays, event), Duration.toMillis(event.delay))
-      )
-    case "Succeeded":
-      return Metric.increment(tagWithPolicy(RetryMetrics.recoveries, event))
-    case "GaveUp":
-      return Metric.increment(Metric.tagged(tagWithPolicy(RetryMetrics.giveUps, event), "reason", event.reason))
+const metricsFor = (name: Option.Option<string>): PolicyMetrics => {
+  const tag = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>) =>
+    Option.isNone(name) ? metric : Metric.tagged(metric, "policy", name.value)
+  return {
+    retry: Metric.increment(tag(RetryMetrics.retries)),
+    recovery: Metric.increment(tag(RetryMetrics.recoveries)),
+    delays: tag(RetryMetrics.delays),
+    giveUps: tag(RetryMetrics.giveUps)
   }
 }
 
-const log = (event: RetryEvent.RetryEvent, attributes: Record<string, unknown>): Effect.Effect<void> => {
-  const text = RetryEvent.format(event)
-  const quiet = event._tag === "Succeeded" || (event._tag === "GaveUp" && event.attempts === 1)
-  return (quiet ? Effect.logDebug(text) : Effect.logWarning(text)).pipe(Effect.annotateLogs(attributes))
+// Metric effects are built once per policy name: building them per event
+// costs more than updating them.
+const unnamedMetrics = metricsFor(Option.none())
+const namedMetrics = new Map<string, PolicyMetrics>()
+
+const policyMetrics = (name: Option.Option<string>): PolicyMetrics => {
+  if (Option.isNone(name)) return unnamedMetrics
+  let metrics = namedMetrics.get(name.value)
+  if (metrics === undefined) {
+    metrics = metricsFor(name)
+    namedMetrics.set(name.value, metrics)
+  }
+  return metrics
 }
 
-const spanEvent = (event: RetryEvent.RetryEvent, attributes: Record<string, unknown>): Effect.Effect<void> =>
-  Effect.flatMap(Effect.option(Effect.currentSpan), (span) =>
-    Option.isNone(span) ? Effect.void : Effect.map(Clock.currentTimeNanos, (now) =>
-      span.value.event(`effect-retry.${event._tag}`, now, attributes)))
+const recordMetrics = (event: RetryEvent.RetryEvent): Effect.Effect<void> => {
+  const metrics = policyMetrics(event.name)
+  switch (event._tag) {
+    case "Retrying":
+      return Effect.zipRight(metrics.retry, Metric.update(metrics.delays, Duration.toMillis(event.delay)))
+    case "Succeeded":
+      return metrics.recovery
+    case "GaveUp":
+      return Metric.increment(Metric.tagged(metrics.giveUps, "reason", event.reason))
+  }
+}
+
+const levelOf = (event: RetryEvent.RetryEvent): LogLevel.LogLevel =>
+  event._tag === "Succeeded" || (event._tag === "GaveUp" && event.attempts === 1) ? LogLevel.Debug : LogLevel.Warning
+
+// Annotating logs is costly, so the level is checked first: a program that
+// filters Warning out pays next to nothing per retry.
+const log = (event: RetryEvent.RetryEvent): Effect.Effect<void> => {
+  const level = levelOf(event)
+  return Effect.flatMap(FiberRef.get(FiberRef.currentMinimumLogLevel), (minimum) =>
+    LogLevel.lessThan(level, minimum)
+      ? Effect.void
+      : Effect.annotateLogs(Effect.logWithLevel(level, RetryEvent.format(event)), annotations(event)))
+}
+
+// The span is read from the context rather than with `Effect.currentSpan`,
+// which builds an exception when there is none.
+const spanEvent = (context: Context.Context<never>, event: RetryEvent.RetryEvent): Effect.Effect<void> => {
+  const span = Context.getOption(context, Tracer.ParentSpan)
+  if (Option.isNone(span) || span.value._tag !== "Span") return Effect.void
+  const live = span.value
+  return Effect.map(Clock.currentTimeNanos, (now) => live.event(`effect-retry.${event._tag}`, now, annotations(event)))
+}
+
+const observe = (context: Context.Context<never>, event: RetryEvent.RetryEvent): Effect.Effect<void> => {
+  const observer = Context.getOption(context, RetryObserver)
+  return Option.isNone(observer) ? Effect.void : safely(observer.value.report, event)
+}
 
 /** Runs a listener so that its defects are logged instead of failing the call being retried. */
 const safely = (listener: Listener, event: RetryEvent.RetryEvent): Effect.Effect<void> =>
@@ -81,15 +129,12 @@ const safely = (listener: Listener, event: RetryEvent.RetryEvent): Effect.Effect
  * the `RetryObserver` in scope and the call's own listener.
  */
 export const report = (event: RetryEvent.RetryEvent, listener: Listener | undefined): Effect.Effect<void> => {
-  const attributes = annotations(event)
-  return Effect.all([
-    log(event, attributes),
-    recordMetrics(event),
-    spanEvent(event, attributes),
-    Effect.flatMap(
-      Effect.serviceOption(RetryObserver),
-      (observer) => Option.isSome(observer) ? safely(observer.value.report, event) : Effect.void
-    ),
-    listener === undefined ? Effect.void : safely(listener, event)
-  ], { discard: true })
+  const rest = Effect.contextWithEffect((context: Context.Context<never>) =>
+    Effect.zipRight(spanEvent(context, event), observe(context, event))
+  )
+  return log(event).pipe(
+    Effect.zipRight(recordMetrics(event)),
+    Effect.zipRight(rest),
+    Effect.zipRight(listener === undefined ? Effect.void : safely(listener, event))
+  )
 }
