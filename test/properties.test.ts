@@ -1,0 +1,153 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as fc from "effect/FastCheck"
+import { Retry, RetryEvent, RetryPolicy } from "../src/index.js"
+import type { RetrySchedule } from "../src/index.js"
+import { alwaysBusy, Busy, collectEvents, draws, relative, runClocked, track } from "./helpers.js"
+
+const RUNS = { fastCheck: { numRuns: 100 } }
+
+/** Float slack for `(now + delay) - now` round trips through the clock. */
+const EPSILON = 1e-6
+
+const unit = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })
+
+const jitter: fc.Arbitrary<RetrySchedule.Jitter> = fc.oneof(
+  fc.constantFrom<RetrySchedule.Jitter>("none", "full", "equal", "decorrelated"),
+  fc.tuple(fc.double({ min: 0, max: 3, noNaN: true }), fc.double({ min: 0, max: 3, noNaN: true })).map((
+    [a, b]
+  ) => ({ min: Math.min(a, b), max: Math.max(a, b) }))
+)
+
+const policyOptions = fc.record({
+  maxAttempts: fc.integer({ min: 1, max: 6 }),
+  baseDelay: fc.integer({ min: 0, max: 2000 }),
+  maxDelay: fc.integer({ min: 0, max: 10_000 }),
+  factor: fc.double({ min: 1, max: 4, noNaN: true }),
+  jitter
+})
+
+const randomDraws = fc.array(unit, { minLength: 1, maxLength: 12 })
+
+const retryingDelays = (events: ReadonlyArray<RetryEvent.RetryEvent>) =>
+  events.filter(RetryEvent.$is("Retrying")).map((event) => Duration.toMillis(event.delay))
+
+const gaps = (times: ReadonlyArray<number>) => times.slice(1).map((t, i) => t - times[i]!)
+
+describe("properties of retry delays", () => {
+  it.effect.prop(
+    "every delay is within [0, maxDelay] and the sleeps match the reported delays",
+    { options: policyOptions, values: randomDraws },
+    ({ options, values }) =>
+      Effect.gen(function*() {
+        const policy = RetryPolicy.make(options)
+        const a = alwaysBusy()
+        const { events, onEvent } = collectEvents()
+        yield* runClocked(Retry.retry(a.effect, policy, { onEvent }).pipe(Effect.withRandom(draws(values))), "1 day")
+        const delays = retryingDelays(events)
+        for (const delay of delays) {
+          expect(delay).toBeGreaterThanOrEqual(0)
+          expect(delay).toBeLessThanOrEqual(options.maxDelay + EPSILON)
+        }
+        const slept = gaps(a.times)
+        expect(slept.length).toBe(delays.length)
+        slept.forEach((gap, i) => expect(Math.abs(gap - delays[i]!)).toBeLessThan(EPSILON))
+      }),
+    RUNS
+  )
+
+  it.effect.prop(
+    "attempts never exceed maxAttempts (and reach it when every failure is retryable)",
+    { options: policyOptions, values: randomDraws },
+    ({ options, values }) =>
+      Effect.gen(function*() {
+        const a = alwaysBusy()
+        const { events, onEvent } = collectEvents()
+        yield* runClocked(
+          Retry.retry(a.effect, RetryPolicy.make(options), { onEvent }).pipe(Effect.withRandom(draws(values))),
+          "1 day"
+        )
+        expect(a.times.length).toBeLessThanOrEqual(options.maxAttempts)
+        expect(a.times.length).toBe(options.maxAttempts)
+        const last = events[events.length - 1]
+        expect(last).toMatchObject({ _tag: "GaveUp", attempts: options.maxAttempts, reason: "exhausted" })
+      }),
+    RUNS
+  )
+
+  it.effect.prop(
+    "with maxElapsed, no attempt starts after the budget (counted from the first attempt's start)",
+    {
+      options: policyOptions,
+      values: randomDraws,
+      maxElapsed: fc.integer({ min: 0, max: 15_000 }),
+      durations: fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 6 })
+    },
+    ({ durations, maxElapsed, options, values }) =>
+      Effect.gen(function*() {
+        const policy = RetryPolicy.make({ ...options, maxElapsed })
+        const a = track((n) =>
+          Effect.zipRight(Effect.sleep(durations[(n - 1) % durations.length]!), Effect.fail(new Busy({ n })))
+        )
+        const { events, onEvent } = collectEvents()
+        yield* runClocked(Retry.retry(a.effect, policy, { onEvent }).pipe(Effect.withRandom(draws(values))), "1 day")
+        const starts = relative(a.times)
+        expect(starts[starts.length - 1]!).toBeLessThanOrEqual(maxElapsed + EPSILON)
+        expect(a.times.length).toBeLessThanOrEqual(options.maxAttempts)
+        const last = events[events.length - 1]
+        expect(last?._tag).toBe("GaveUp")
+        if (a.times.length < options.maxAttempts) expect(last).toMatchObject({ reason: "deadline" })
+      }),
+    RUNS
+  )
+
+  it.effect.prop(
+    "with a Retry-After hint <= max, every delay is in [hint, hint · (1 + spread)]",
+    {
+      options: policyOptions,
+      values: randomDraws,
+      max: fc.integer({ min: 0, max: 60_000 }),
+      ratio: unit,
+      spread: fc.double({ min: 0, max: 1, noNaN: true }),
+      whenAboveMax: fc.constantFrom("fail" as const, "clamp" as const, "ignore" as const)
+    },
+    ({ max, options, ratio, spread, values, whenAboveMax }) =>
+      Effect.gen(function*() {
+        const hint = Math.floor(ratio * max)
+        const policy = RetryPolicy.make({ ...options, retryAfter: { max, spread, whenAboveMax } })
+        const a = track((n) => Effect.fail(new Busy({ n, retryAfter: hint })))
+        const { events, onEvent } = collectEvents()
+        yield* runClocked(Retry.retry(a.effect, policy, { onEvent }).pipe(Effect.withRandom(draws(values))), "1 day")
+        expect(a.times.length).toBe(options.maxAttempts)
+        const delays = retryingDelays(events)
+        expect(delays.length).toBe(options.maxAttempts - 1)
+        for (const delay of delays) {
+          expect(delay).toBeGreaterThanOrEqual(hint - EPSILON)
+          expect(delay).toBeLessThanOrEqual(hint * (1 + spread) + EPSILON)
+        }
+      }),
+    RUNS
+  )
+
+  it.effect.prop(
+    "Effect.retry(RetryPolicy.toSchedule(policy)) and Retry.retry(policy) attempt at the same times",
+    { options: policyOptions, values: randomDraws },
+    ({ options, values }) =>
+      Effect.gen(function*() {
+        const policy = RetryPolicy.make(options)
+        const viaSchedule = alwaysBusy()
+        yield* runClocked(
+          Effect.retry(viaSchedule.effect, RetryPolicy.toSchedule(policy)).pipe(Effect.withRandom(draws(values))),
+          "1 day"
+        )
+        const viaRetry = alwaysBusy()
+        yield* runClocked(Retry.retry(viaRetry.effect, policy).pipe(Effect.withRandom(draws(values))), "1 day")
+        const expected = relative(viaSchedule.times)
+        const actual = relative(viaRetry.times)
+        expect(actual.length).toBe(expected.length)
+        actual.forEach((t, i) => expect(Math.abs(t - expected[i]!)).toBeLessThan(EPSILON))
+      }),
+    RUNS
+  )
+})
