@@ -339,21 +339,28 @@ export const withRetry: {
       })
     }
 
-    const judge = (response: ClientResponse.HttpClientResponse) =>
-      Classify.isRetryableResponse(response, resolved.statuses)
-        ? Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.fail(
-            new RetryableStatus({ response, retryAfter: Option.getOrUndefined(RetryAfter.fromHeaders(response.headers, now)) })
-          ))
-        : Effect.succeed(response)
-
     const retryRequest = (request: ClientRequest.HttpClientRequest) => {
       const method = request.method.toUpperCase()
       const retryable = resolved.methods.has(method) ||
         (needsKey(method) && request.headers["idempotency-key"] !== undefined)
       if (!retryable) return sendOnce(request)
-      const http = { method, url: safeUrl(request) }
+      // Built only when an event needs it: parsing the URL costs more than the success path.
+      let http: RetryEvent.HttpInfo | undefined
+      const describe = (error: unknown): RetryEvent.HttpInfo => {
+        http ??= { method, url: safeUrl(request) }
+        const status = statusOf(error)
+        return status === undefined ? http : { ...http, status }
+      }
+      // A retryable response not handed out yet: released before the next attempt.
       let pending: ClientResponse.HttpClientResponse | undefined
+      const judge = (response: ClientResponse.HttpClientResponse) =>
+        Classify.isRetryableResponse(response, resolved.statuses)
+          ? Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            pending = response
+            const retryAfter = Option.getOrUndefined(RetryAfter.fromHeaders(response.headers, now))
+            return Effect.fail(new RetryableStatus({ response, retryAfter }))
+          })
+          : Effect.succeed(response)
       const attempt = (retries: number) => {
         const previous = pending
         pending = undefined
@@ -361,39 +368,30 @@ export const withRetry: {
           sendOnce(resolved.attemptHeader === undefined
             ? request
             : ClientRequest.setHeader(request, resolved.attemptHeader, String(retries))),
-          (response) =>
-            Effect.tapError(judge(response), () => Effect.sync(() => {
-              pending = response
-            }))
+          judge
         )
         return previous === undefined || resolved.buffer ? send : Effect.zipRight(discard(previous), send)
       }
       return runWithRetry(attempt, policy, {
         isRetryable: isRetryableFailure,
         onEvent: options.onEvent,
-        describe: (error) => {
-          const status = statusOf(error)
-          return status === undefined ? http : { ...http, status }
-        }
-      }).pipe(
-        Effect.catchIf(
-          (error): error is RetryableStatus => error instanceof RetryableStatus,
-          (error) => Effect.succeed(error.response)
-        )
-      )
+        describe,
+        recover: (error) => error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error)
+      })
     }
 
-    const withKey = (request: ClientRequest.HttpClientRequest) =>
+    const needsNewKey = (request: ClientRequest.HttpClientRequest) =>
       resolved.idempotencyKey && needsKey(request.method.toUpperCase()) &&
-        request.headers["idempotency-key"] === undefined
-        ? Effect.map(randomUuid, (key) => ClientRequest.setHeader(request, "idempotency-key", key))
-        : Effect.succeed(request)
+      request.headers["idempotency-key"] === undefined
 
     const checked = (request: ClientRequest.HttpClientRequest) => {
       const problem = invalidHeader(request.headers)
-      return problem === undefined
-        ? Effect.flatMap(withKey(request), retryRequest)
-        : Effect.fail(
+      if (problem === undefined) {
+        return needsNewKey(request)
+          ? Effect.flatMap(randomUuid, (key) => retryRequest(ClientRequest.setHeader(request, "idempotency-key", key)))
+          : retryRequest(request)
+      }
+      return Effect.fail(
           new HttpClientError.RequestError({
             // The error keeps the request, but not the value: it may be a secret and errors get logged.
             request: ClientRequest.setHeader(request, problem.name, REMOVED_VALUE),

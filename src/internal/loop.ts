@@ -10,11 +10,13 @@ import * as Delay from "./delay.js"
 import { type Listener, report } from "./report.js"
 
 /** What a retry loop needs besides the policy. */
-export interface LoopOptions<E> {
+export interface LoopOptions<A, E> {
   readonly isRetryable: (error: E) => boolean
   readonly onEvent?: Listener | undefined
   /** Adds request details to each event (HTTP). */
   readonly describe?: ((error: E | undefined) => RetryEvent.HttpInfo) | undefined
+  /** What the call ends with when it gives up; by default it fails with the last error. */
+  readonly recover?: ((error: E) => Effect.Effect<A, E>) | undefined
 }
 
 type Decision =
@@ -104,7 +106,7 @@ const decide = <E>(
 export const runWithRetry = <A, E, R>(
   attempt: (retries: number) => Effect.Effect<A, E, R>,
   policy: RetryPolicy.RetryPolicy,
-  options: LoopOptions<E>
+  options: LoopOptions<A, E>
 ): Effect.Effect<A, E, R> => {
   const name = policy.name
   const describe = options.describe
@@ -142,10 +144,11 @@ export const runWithRetry = <A, E, R>(
         }
       ))
 
-  const giveUp = (error: E, attempts: number, reason: RetryEvent.GiveUpReason): Effect.Effect<never, E> =>
+  const recover = options.recover ?? Effect.fail
+  const giveUp = (error: E, attempts: number, reason: RetryEvent.GiveUpReason): Effect.Effect<A, E> =>
     Effect.zipRight(
       report(RetryEvent.GaveUp({ attempts, error, reason, name, ...http(error) }), options.onEvent),
-      Effect.fail(error)
+      recover(error)
     )
 
   const onFirstFailure = (startMillis: number) => (error: E) => loop(startMillis, error, 1, plan.baseMillis)
