@@ -12,7 +12,8 @@ import * as Duration from "effect/Duration"
 import type * as Option from "effect/Option"
 
 /**
- * Why a call stopped retrying.
+ * Why a call stopped retrying. `"interrupted"` and `"defect"` close the events
+ * of a call that was interrupted, or died, after it began retrying.
  *
  * @example
  * ```ts
@@ -24,7 +25,14 @@ import type * as Option from "effect/Option"
  * @since 0.1.0
  * @category models
  */
-export type GiveUpReason = "exhausted" | "not-retryable" | "retry-after-too-long" | "deadline" | "budget"
+export type GiveUpReason =
+  | "exhausted"
+  | "not-retryable"
+  | "retry-after-too-long"
+  | "deadline"
+  | "budget"
+  | "interrupted"
+  | "defect"
 
 /**
  * Request details that HTTP retries add to their events. The URL has no query

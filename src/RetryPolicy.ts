@@ -237,10 +237,17 @@ const optionKeys = [
   "name"
 ] as const
 
+/** A structurally equal value that cannot be changed: its hash is cached before it is frozen. */
+const frozenStruct = <A extends Record<string, unknown>>(fields: A): A => {
+  const value = Data.struct(fields)
+  Hash.hash(value)
+  return Object.freeze(value)
+}
+
 const resolveRetryAfter = (value: unknown): RetryAfterRules | false => {
   if (value === false) return false
   const rules: Delay.HintRules = RetrySchedule.resolveRetryAfter("retryAfter", (value ?? {}) as any)
-  return Data.struct({ max: Duration.millis(rules.maxMillis), whenAboveMax: rules.whenAboveMax, spread: rules.spread })
+  return frozenStruct({ max: Duration.millis(rules.maxMillis), whenAboveMax: rules.whenAboveMax, spread: rules.spread })
 }
 
 const resolve = (input: unknown): RetryPolicy => {
@@ -252,7 +259,7 @@ const resolve = (input: unknown): RetryPolicy => {
       baseDelay: Validate.duration("baseDelay", options.baseDelay ?? Defaults.baseDelay),
       maxDelay: Validate.duration("maxDelay", options.maxDelay ?? Defaults.maxDelay),
       factor: Validate.numberAtLeast("factor", options.factor ?? Defaults.factor, 1),
-      jitter: typeof jitter === "string" ? jitter : Data.struct(jitter),
+      jitter: typeof jitter === "string" ? jitter : frozenStruct(jitter),
       maxElapsed: options.maxElapsed === undefined
         ? Option.none()
         : Option.some(Validate.duration("maxElapsed", options.maxElapsed)),

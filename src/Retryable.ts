@@ -16,6 +16,7 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import type * as Types from "effect/Types"
+import * as Validate from "./internal/validate.js"
 
 /**
  * The fields an error may carry to take part in the protocol.
@@ -77,11 +78,11 @@ export const retryAfter = (u: unknown): Option.Option<Duration.Duration> => {
   const value = readProperty(u, "retryAfter")
   if (value === undefined || value === null) return Option.none()
   if (Duration.isDuration(value)) return Option.some(value)
-  if (typeof value === "number") {
-    return Number.isNaN(value) || value < 0 ? Option.none() : Option.some(Duration.millis(value))
+  try {
+    return Option.some(Validate.duration("retryAfter", value))
+  } catch {
+    return Option.none()
   }
-  if (typeof value === "string" && value.trim().startsWith("-")) return Option.none()
-  return Duration.decodeUnknown(value)
 }
 
 /**

@@ -128,7 +128,21 @@ describe("Retry.retry: what is retried", () => {
       expect(Exit.isInterrupted(exit)).toBe(true)
       yield* TestClock.adjust("1 hour")
       expect(a.times.length).toBe(1)
-      expect(events.events.map((event) => event._tag)).toEqual(["Retrying"])
+      // The interruption closes the call's events, so a status line is cleared.
+      expect(events.events.map((event) => event._tag)).toEqual(["Retrying", "GaveUp"])
+      expect(gaveUp(events.events)).toMatchObject({ reason: "interrupted", attempts: 1 })
+    }))
+
+  it.effect("a defect after retrying began is not retried and closes the events with reason defect", () =>
+    Effect.gen(function*() {
+      const defect = new Error("bug")
+      const a = track((n) => n === 1 ? Effect.fail(new Busy({ n })) : Effect.die(defect))
+      const events = collectEvents()
+      const exit = yield* runClocked(Retry.retry(a.effect, plain, { onEvent: events.onEvent }))
+      expect(exit).toEqual(Exit.die(defect))
+      expect(a.times.length).toBe(2)
+      expect(events.events.map((event) => event._tag)).toEqual(["Retrying", "GaveUp"])
+      expect(gaveUp(events.events)).toMatchObject({ reason: "defect", attempts: 1 })
     }))
 
   it.effect("the while option replaces the classifier", () =>

@@ -1,6 +1,8 @@
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Retryable from "../Retryable.js"
@@ -114,12 +116,21 @@ export const runWithRetry = <A, E, R>(
 
   const plan = planOf(policy)
 
-  const loop = (startMillis: number, error: E, attempts: number, previousMillis: number): Effect.Effect<A, E, R> =>
+  /** Where one run of the call stands once it has failed, so that its end can be reported however it comes. */
+  interface Run {
+    readonly startMillis: number
+    error: E
+    attempts: number
+    ended: boolean
+  }
+
+  const loop = (run: Run, previousMillis: number): Effect.Effect<A, E, R> =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.flatMap(
-        decide(policy, plan, options.isRetryable, error, attempts, previousMillis, startMillis, now),
+        decide(policy, plan, options.isRetryable, run.error, run.attempts, previousMillis, run.startMillis, now),
         (decision) => {
-          if (decision._tag === "Stop") return giveUp(error, attempts, decision.reason)
+          if (decision._tag === "Stop") return giveUp(run, decision.reason)
+          const { attempts, error } = run
           const delayMillis = decision.delayMillis
           const event = RetryEvent.Retrying({
             attempt: attempts,
@@ -130,12 +141,18 @@ export const runWithRetry = <A, E, R>(
             ...http(error)
           })
           const retried = Effect.matchEffect(attempt(attempts), {
-            onFailure: (error) => loop(startMillis, error, attempts + 1, decision.backoffMillis),
-            onSuccess: (value) =>
-              Effect.as(
+            onFailure: (error) => {
+              run.error = error
+              run.attempts = attempts + 1
+              return loop(run, decision.backoffMillis)
+            },
+            onSuccess: (value) => {
+              run.ended = true
+              return Effect.as(
                 report(RetryEvent.Succeeded({ attempts: attempts + 1, name, ...http(undefined) }), options.onEvent),
                 value
               )
+            }
           })
           return Effect.zipRight(
             report(event, options.onEvent),
@@ -145,13 +162,27 @@ export const runWithRetry = <A, E, R>(
       ))
 
   const recover = options.recover ?? Effect.fail
-  const giveUp = (error: E, attempts: number, reason: RetryEvent.GiveUpReason): Effect.Effect<A, E> =>
-    Effect.zipRight(
-      report(RetryEvent.GaveUp({ attempts, error, reason, name, ...http(error) }), options.onEvent),
-      recover(error)
+  const giveUp = (run: Run, reason: RetryEvent.GiveUpReason): Effect.Effect<A, E> => {
+    run.ended = true
+    return Effect.zipRight(reportGaveUp(run, reason), recover(run.error))
+  }
+  const reportGaveUp = (run: Run, reason: RetryEvent.GiveUpReason) =>
+    report(
+      RetryEvent.GaveUp({ attempts: run.attempts, error: run.error, reason, name, ...http(run.error) }),
+      options.onEvent
     )
 
-  const onFirstFailure = (startMillis: number) => (error: E) => loop(startMillis, error, 1, plan.baseMillis)
+  // An interruption or a defect after retrying began still closes the call's
+  // events, so that a status line showing "retrying" is cleared.
+  const reportAbnormalEnd = (run: Run) => (exit: Exit.Exit<A, E>) =>
+    Exit.isFailure(exit) && !run.ended
+      ? reportGaveUp(run, Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect")
+      : Effect.void
+
+  const onFirstFailure = (startMillis: number) => (error: E) => {
+    const run: Run = { startMillis, error, attempts: 1, ended: false }
+    return Effect.onExit(loop(run, plan.baseMillis), reportAbnormalEnd(run))
+  }
 
   return Option.isNone(policy.maxElapsed)
     ? Effect.catchAll(attempt(0), onFirstFailure(0))
