@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import { runWithRetry } from "./internal/loop.js"
 import * as Retryable from "./Retryable.js"
+import type * as RetryBudget from "./RetryBudget.js"
 import type { RetryEvent } from "./RetryEvent.js"
 import type { RetryPolicy } from "./RetryPolicy.js"
 
@@ -32,6 +33,8 @@ export interface Options<E> {
   readonly while?: ((error: E) => boolean) | undefined
   /** Called with each event of this call, in order. */
   readonly onEvent?: ((event: RetryEvent) => Effect.Effect<void>) | undefined
+  /** A budget to draw on instead of the `RetryBudget` service in the context. */
+  readonly budget?: RetryBudget.Service | undefined
 }
 
 /**
@@ -39,7 +42,9 @@ export interface Options<E> {
  * are never retried; interrupting the fiber during a backoff sleep ends it at
  * once. When it stops, it fails with the last error unchanged. Each retry is
  * logged at Warning level, counted in `RetryMetrics`, added to the current span
- * and reported to `onEvent` and to the `RetryObserver` in scope.
+ * and reported to `onEvent` and to the `RetryObserver` in scope. When a
+ * `RetryBudget` is in scope (or passed as `budget`), each retry draws on it and
+ * a refused retry ends the call with reason `"budget"`.
  *
  * The retry machinery is built only once an attempt has failed: on the success
  * path it costs little more than the effect itself.
@@ -71,6 +76,7 @@ export const retry: {
   <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy, options: Options<E> = {}): Effect.Effect<A, E, R> =>
     runWithRetry(() => self, policy, {
       isRetryable: options.while ?? Retryable.isRetryable,
-      onEvent: options.onEvent
+      onEvent: options.onEvent,
+      budget: options.budget
     })
 )

@@ -26,6 +26,13 @@ export * as Retryable from "./Retryable.js"
 export * as RetryAfter from "./RetryAfter.js"
 
 /**
+ * Shared retry budgets: a token bucket and a ratio budget.
+ *
+ * @since 0.1.0
+ */
+export * as RetryBudget from "./RetryBudget.js"
+
+/**
  * Retry events and their formatting.
  *
  * @since 0.1.0

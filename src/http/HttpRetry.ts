@@ -25,6 +25,7 @@ import * as Stream from "effect/Stream"
 import { runWithRetry } from "../internal/loop.js"
 import * as Validate from "../internal/validate.js"
 import * as RetryAfter from "../RetryAfter.js"
+import type * as RetryBudget from "../RetryBudget.js"
 import type * as RetryEvent from "../RetryEvent.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
 import { buffer as bufferResponse } from "./internal/bufferedResponse.js"
@@ -132,6 +133,8 @@ export interface Options {
   readonly while?: ((error: unknown) => boolean) | undefined
   /** Read the whole body inside the retry boundary, so a connection lost mid-body is retried. */
   readonly buffer?: boolean | undefined
+  /** A budget to draw on instead of the `RetryBudget` service in the context. */
+  readonly budget?: RetryBudget.Service | undefined
 }
 
 /**
@@ -229,7 +232,8 @@ const resolveOptions = (options: Options): Resolved => {
     "attemptHeader",
     "onEvent",
     "while",
-    "buffer"
+    "buffer",
+    "budget"
   ])
   const statuses = options.retryOn ?? defaultStatuses
   statuses.forEach((status, i) => Validate.integerAtLeast(`http.retryOn[${i}]`, status, 100) < 600 || (() => {
@@ -375,6 +379,7 @@ export const withRetry: {
       return runWithRetry(attempt, policy, {
         isRetryable: isRetryableFailure,
         onEvent: options.onEvent,
+        budget: options.budget,
         describe,
         recover: (error) => error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error)
       })

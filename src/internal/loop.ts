@@ -1,11 +1,13 @@
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Retryable from "../Retryable.js"
+import * as RetryBudget from "../RetryBudget.js"
 import * as RetryEvent from "../RetryEvent.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
 import * as Delay from "./delay.js"
@@ -17,6 +19,8 @@ export interface LoopOptions<A, E> {
   readonly onEvent?: Listener | undefined
   /** Adds request details to each event (HTTP). */
   readonly describe?: ((error: E | undefined) => RetryEvent.HttpInfo) | undefined
+  /** A budget to draw on instead of the `RetryBudget` in the context. */
+  readonly budget?: RetryBudget.Service | undefined
   /** What the call ends with when it gives up; by default it fails with the last error. */
   readonly recover?: ((error: E) => Effect.Effect<A, E>) | undefined
 }
@@ -31,7 +35,7 @@ const stop = (reason: RetryEvent.GiveUpReason): Decision => ({ _tag: "Stop", rea
 interface Plan {
   readonly baseMillis: number
   readonly capMillis: number
-  readonly budgetMillis: number | undefined
+  readonly maxElapsedMillis: number | undefined
   readonly hints: Delay.HintRules | undefined
 }
 
@@ -44,7 +48,7 @@ const planOf = (policy: RetryPolicy.RetryPolicy): Plan => {
     plan = {
       baseMillis: Duration.toMillis(policy.baseDelay),
       capMillis: Duration.toMillis(policy.maxDelay),
-      budgetMillis: Option.getOrUndefined(Option.map(policy.maxElapsed, Duration.toMillis)),
+      maxElapsedMillis: Option.getOrUndefined(Option.map(policy.maxElapsed, Duration.toMillis)),
       hints: rules === false
         ? undefined
         : { maxMillis: Duration.toMillis(rules.max), whenAboveMax: rules.whenAboveMax, spread: rules.spread }
@@ -77,7 +81,7 @@ const decide = <E>(
     const jittered = Delay.jitterMillis(policy.jitter, exponential, draw, plan.baseMillis, previousMillis, plan.capMillis)
     const backoffMillis = Math.min(jittered, plan.capMillis)
     const hint = plan.hints === undefined ? Option.none() : Retryable.retryAfter(error)
-    if (plan.hints === undefined || Option.isNone(hint)) return Effect.succeed(checkBudget(backoffMillis, backoffMillis))
+    if (plan.hints === undefined || Option.isNone(hint)) return Effect.succeed(withinDeadline(backoffMillis, backoffMillis))
     const rules = plan.hints
     const hintMillis = Duration.toMillis(hint.value)
     const withHint = (hintDraw: number): Decision => {
@@ -86,15 +90,15 @@ const decide = <E>(
         case "TooLong":
           return stop("retry-after-too-long")
         case "Wait":
-          return checkBudget(outcome.millis, backoffMillis)
+          return withinDeadline(outcome.millis, backoffMillis)
         case "UseBackoff":
-          return checkBudget(backoffMillis, backoffMillis)
+          return withinDeadline(backoffMillis, backoffMillis)
       }
     }
     return Delay.hintDraws(rules, hintMillis) ? Effect.map(Random.next, withHint) : Effect.succeed(withHint(0))
   }
-  const checkBudget = (delayMillis: number, backoffMillis: number): Decision =>
-    plan.budgetMillis !== undefined && Delay.overshoots(startMillis, now, delayMillis, plan.budgetMillis)
+  const withinDeadline = (delayMillis: number, backoffMillis: number): Decision =>
+    plan.maxElapsedMillis !== undefined && Delay.overshoots(startMillis, now, delayMillis, plan.maxElapsedMillis)
       ? stop("deadline")
       : { _tag: "Retry", delayMillis, backoffMillis }
   return Delay.jitterDraws(policy.jitter) ? Effect.flatMap(Random.next, withBackoff) : withBackoff(0)
@@ -119,8 +123,11 @@ export const runWithRetry = <A, E, R>(
   /** Where one run of the call stands once it has failed, so that its end can be reported however it comes. */
   interface Run {
     readonly startMillis: number
+    readonly budget: RetryBudget.Service | undefined
     error: E
     attempts: number
+    /** Budget tokens this call's retries withdrew. */
+    spent: number
     ended: boolean
   }
 
@@ -130,36 +137,47 @@ export const runWithRetry = <A, E, R>(
         decide(policy, plan, options.isRetryable, run.error, run.attempts, previousMillis, run.startMillis, now),
         (decision) => {
           if (decision._tag === "Stop") return giveUp(run, decision.reason)
-          const { attempts, error } = run
-          const delayMillis = decision.delayMillis
-          const event = RetryEvent.Retrying({
-            attempt: attempts,
-            maxAttempts: policy.maxAttempts,
-            delay: Duration.millis(delayMillis),
-            error,
-            name,
-            ...http(error)
-          })
-          const retried = Effect.matchEffect(attempt(attempts), {
-            onFailure: (error) => {
-              run.error = error
-              run.attempts = attempts + 1
-              return loop(run, decision.backoffMillis)
-            },
-            onSuccess: (value) => {
-              run.ended = true
-              return Effect.as(
-                report(RetryEvent.Succeeded({ attempts: attempts + 1, name, ...http(undefined) }), options.onEvent),
-                value
-              )
-            }
-          })
-          return Effect.zipRight(
-            report(event, options.onEvent),
-            delayMillis > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delayMillis)), retried) : retried
-          )
+          return run.budget === undefined
+            ? retryAfterDelay(run, decision)
+            : Effect.flatMap(run.budget.withdraw(kindOf(run.error)), (tokens) => {
+              if (Option.isNone(tokens)) return giveUp(run, "budget")
+              run.spent += tokens.value
+              return retryAfterDelay(run, decision)
+            })
         }
       ))
+
+  const retryAfterDelay = (run: Run, decision: Extract<Decision, { _tag: "Retry" }>): Effect.Effect<A, E, R> => {
+    const { attempts, error } = run
+    const delayMillis = decision.delayMillis
+    const event = RetryEvent.Retrying({
+      attempt: attempts,
+      maxAttempts: policy.maxAttempts,
+      delay: Duration.millis(delayMillis),
+      error,
+      name,
+      ...http(error)
+    })
+    const retried = Effect.matchEffect(attempt(attempts), {
+      onFailure: (error) => {
+        run.error = error
+        run.attempts = attempts + 1
+        return loop(run, decision.backoffMillis)
+      },
+      onSuccess: (value) => {
+        run.ended = true
+        const succeeded = report(RetryEvent.Succeeded({ attempts: attempts + 1, name, ...http(undefined) }), options.onEvent)
+        return Effect.as(
+          run.budget === undefined ? succeeded : Effect.zipRight(run.budget.succeeded(run.spent), succeeded),
+          value
+        )
+      }
+    })
+    return Effect.zipRight(
+      report(event, options.onEvent),
+      delayMillis > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delayMillis)), retried) : retried
+    )
+  }
 
   const recover = options.recover ?? Effect.fail
   const giveUp = (run: Run, reason: RetryEvent.GiveUpReason): Effect.Effect<A, E> => {
@@ -179,12 +197,32 @@ export const runWithRetry = <A, E, R>(
       ? reportGaveUp(run, Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect")
       : Effect.void
 
-  const onFirstFailure = (startMillis: number) => (error: E) => {
-    const run: Run = { startMillis, error, attempts: 1, ended: false }
+  const onFirstFailure = (startMillis: number, budget: RetryBudget.Service | undefined) => (error: E) => {
+    const run: Run = { startMillis, budget, error, attempts: 1, spent: 0, ended: false }
     return Effect.onExit(loop(run, plan.baseMillis), reportAbnormalEnd(run))
   }
 
+  const firstAttempt = (startMillis: number, budget: RetryBudget.Service | undefined): Effect.Effect<A, E, R> =>
+    budget === undefined
+      ? Effect.catchAll(attempt(0), onFirstFailure(startMillis, undefined))
+      : Effect.zipRight(
+        budget.request,
+        Effect.matchEffect(attempt(0), {
+          onFailure: onFirstFailure(startMillis, budget),
+          onSuccess: (value) => Effect.as(budget.succeeded(0), value)
+        })
+      )
+
+  const withBudget = (startMillis: number): Effect.Effect<A, E, R> =>
+    options.budget !== undefined
+      ? firstAttempt(startMillis, options.budget)
+      : Effect.contextWithEffect((context: Context.Context<never>) =>
+        firstAttempt(startMillis, Option.getOrUndefined(Context.getOption(context, RetryBudget.RetryBudget)))
+      )
+
   return Option.isNone(policy.maxElapsed)
-    ? Effect.catchAll(attempt(0), onFirstFailure(0))
-    : Effect.flatMap(Clock.currentTimeMillis, (start) => Effect.catchAll(attempt(0), onFirstFailure(start)))
+    ? withBudget(0)
+    : Effect.flatMap(Clock.currentTimeMillis, withBudget)
 }
+
+const kindOf = (error: unknown): RetryBudget.RetryKind => Cause.isTimeoutException(error) ? "timeout" : "error"

@@ -89,3 +89,10 @@ export const record = (field: string, value: unknown): Readonly<Record<string, u
 }
 
 export { invalid }
+
+/** Decodes a duration option to milliseconds that must be greater than `min`. */
+export const millisAbove = (field: string, value: unknown, min: number): number => {
+  const millis = Duration.toMillis(duration(field, value))
+  if (millis > min && Number.isFinite(millis)) return millis
+  throw invalid(field, value, `a finite duration above ${min} ms`)
+}

@@ -1,0 +1,110 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Metric, Option, TestClock } from "effect"
+import { Retry, RetryBudget, RetryMetrics, RetryPolicy } from "../src/index.js"
+import { alwaysBusy, busyUntil, collectEvents, runClocked } from "./helpers.js"
+
+const noDelay = RetryPolicy.make({ baseDelay: 0, jitter: "none", maxAttempts: 3, name: "budget-tests" })
+
+describe("RetryBudget.makeTokenBucket", () => {
+  it.effect("charges retryCost per retry, timeoutCost after a timeout, and refuses when too few tokens are left", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.makeTokenBucket({ capacity: 12, retryCost: 5, timeoutCost: 10 })
+      expect(yield* budget.withdraw("error")).toEqual(Option.some(5))
+      expect(yield* budget.withdraw("error")).toEqual(Option.some(5))
+      expect(yield* budget.withdraw("error")).toEqual(Option.none())
+      expect((yield* budget.snapshot).available).toBe(12 - 5 - 5)
+      yield* budget.succeeded(10)
+      expect(yield* budget.withdraw("timeout")).toEqual(Option.some(10))
+    }))
+
+  it.effect("refunds what the retries cost after a success, successRefund after a first-attempt success, never above capacity", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.makeTokenBucket({ capacity: 20, successRefund: 1 })
+      yield* budget.withdraw("error")
+      yield* budget.withdraw("timeout")
+      expect((yield* budget.snapshot).available).toBe(20 - 5 - 10)
+      yield* budget.succeeded(0)
+      expect((yield* budget.snapshot).available).toBe(20 - 15 + 1)
+      yield* budget.succeeded(15)
+      expect((yield* budget.snapshot).available).toBe(20)
+    }))
+
+  it.effect("grants exactly capacity / cost retries to a thousand concurrent fibers", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.makeTokenBucket({ capacity: 500, retryCost: 5 })
+      const grants = yield* Effect.forEach(Array.from({ length: 1000 }), () => budget.withdraw("error"), {
+        concurrency: "unbounded"
+      })
+      expect(grants.filter(Option.isSome)).toHaveLength(100)
+      expect((yield* budget.snapshot).available).toBe(0)
+    }))
+
+  it("rejects invalid options with a typed error naming the field", () => {
+    expect(() => RetryBudget.makeTokenBucket({ capacity: -1 })).toThrow(/capacity is -1/)
+    expect(() => RetryBudget.makeTokenBucket({ retryCost: Number.NaN })).toThrow(/retryCost/)
+    expect(() => RetryBudget.tokenBucket({ capcity: 5 } as never)).toThrow(/capcity/)
+  })
+})
+
+describe("RetryBudget.makeRatio", () => {
+  it.effect("allows percent of requests in the window plus minPerSecond, and forgets old requests", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.makeRatio({ percent: 20, window: "10 seconds", minPerSecond: 0 })
+      for (let i = 0; i < 10; i++) yield* budget.request
+      expect(yield* budget.withdraw("error")).toEqual(Option.some(1))
+      expect(yield* budget.withdraw("error")).toEqual(Option.some(1))
+      expect(yield* budget.withdraw("error")).toEqual(Option.none())
+      // 11 seconds later the requests and retries have left the window.
+      yield* TestClock.adjust("11 seconds")
+      expect((yield* budget.snapshot).available).toBe(0)
+      for (let i = 0; i < 5; i++) yield* budget.request
+      expect(yield* budget.withdraw("error")).toEqual(Option.some(1))
+      expect(yield* budget.withdraw("error")).toEqual(Option.none())
+    }))
+
+  it.effect("a quiet client may still retry minPerSecond times per second over the window", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.makeRatio({ percent: 20, window: "10 seconds", minPerSecond: 2 })
+      const granted = yield* Effect.forEach(Array.from({ length: 25 }), () => budget.withdraw("error"))
+      expect(granted.filter(Option.isSome)).toHaveLength(2 * 10)
+    }))
+
+  it("rejects a zero window", () => {
+    expect(() => RetryBudget.makeRatio({ window: 0 })).toThrow(/window/)
+  })
+})
+
+describe("Retry.retry with a budget", () => {
+  it.effect("a refused retry ends the call with its last error and a GaveUp event with reason budget", () =>
+    Effect.gen(function*() {
+      const giveUps = Metric.tagged(Metric.tagged(RetryMetrics.giveUps, "policy", "budget-tests"), "reason", "budget")
+      const before = (yield* Metric.value(giveUps)).count
+      const budget = yield* RetryBudget.makeTokenBucket({ capacity: 5, retryCost: 5 })
+      const a = alwaysBusy()
+      const events = collectEvents()
+      const exit = yield* runClocked(Retry.retry(a.effect, noDelay, { budget, onEvent: events.onEvent }))
+      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.getOrThrow)._tag).toBe("Busy")
+      expect(a.times).toHaveLength(2)
+      expect(events.events.map((event) => event._tag)).toEqual(["Retrying", "GaveUp"])
+      expect(events.events[1]).toMatchObject({ reason: "budget", attempts: 2 })
+      expect((yield* Metric.value(giveUps)).count - before).toBe(1)
+    }))
+
+  it.effect("uses the RetryBudget in the context and refunds a success after retries", () =>
+    Effect.gen(function*() {
+      const snapshot = yield* Effect.gen(function*() {
+        const a = busyUntil(3, "ok")
+        expect(yield* runClocked(Retry.retry(a.effect, noDelay))).toEqual(Exit.succeed("ok"))
+        return yield* Effect.flatMap(RetryBudget.RetryBudget, (budget) => budget.snapshot)
+      }).pipe(Effect.provide(RetryBudget.tokenBucket({ capacity: 100 })))
+      // Two retries took 10 tokens; the success put them back.
+      expect(snapshot.available).toBe(100)
+    }))
+
+  it.effect("a first-attempt success deposits into a ratio budget", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.makeRatio({ percent: 50, minPerSecond: 0 })
+      for (let i = 0; i < 4; i++) yield* Retry.retry(Effect.succeed(i), noDelay, { budget })
+      expect((yield* budget.snapshot).available).toBe(2)
+    }))
+})
