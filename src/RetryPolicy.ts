@@ -505,3 +505,92 @@ export const config: Config.Config<RetryPolicy> = Config.all({
     })
   )
 )
+
+/**
+ * Named policies for common situations:
+ * - `default`: 3 attempts, 500 ms base, 8 s cap, ±25 % jitter.
+ * - `llm`: for LLM provider APIs: 3 attempts, 0.5 s to 8 s, Retry-After
+ *   honoured up to 60 s (longer hints, such as a spend limit's, give up).
+ * - `latency-sensitive`: 5 attempts, full jitter from 100 ms, capped at 1 s,
+ *   the whole call within 3.5 s, Retry-After honoured only up to 1 s.
+ * - `aws-standard`: the AWS SDK standard mode: 3 attempts, full jitter,
+ *   100 ms base, 20 s cap; longer Retry-After hints are clamped to 20 s.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry, RetryPolicy } from "effect-retry"
+ *
+ * const program = Effect.succeed("ok").pipe(Retry.retry(RetryPolicy.presets["latency-sensitive"]))
+ * ```
+ *
+ * @since 0.1.0
+ * @category presets
+ */
+export const presets: {
+  readonly default: RetryPolicy
+  readonly llm: RetryPolicy
+  readonly "latency-sensitive": RetryPolicy
+  readonly "aws-standard": RetryPolicy
+} = {
+  default: defaultPolicy,
+  llm: make({
+    name: "llm",
+    maxAttempts: 3,
+    baseDelay: "500 millis",
+    maxDelay: "8 seconds",
+    retryAfter: { max: "60 seconds", whenAboveMax: "fail" }
+  }),
+  "latency-sensitive": make({
+    name: "latency-sensitive",
+    maxAttempts: 5,
+    baseDelay: "100 millis",
+    maxDelay: "1 second",
+    jitter: "full",
+    maxElapsed: "3500 millis",
+    retryAfter: { max: "1 second", whenAboveMax: "fail" }
+  }),
+  "aws-standard": make({
+    name: "aws-standard",
+    maxAttempts: 3,
+    baseDelay: "100 millis",
+    maxDelay: "20 seconds",
+    jitter: "full",
+    retryAfter: { max: "20 seconds", whenAboveMax: "clamp" }
+  })
+}
+
+/**
+ * The names of the presets.
+ *
+ * @example
+ * ```ts
+ * import type { RetryPolicy } from "effect-retry"
+ *
+ * const name: RetryPolicy.PresetName = "llm"
+ * ```
+ *
+ * @since 0.1.0
+ * @category presets
+ */
+export type PresetName = keyof typeof presets
+
+/**
+ * Looks a preset up by name, for names that come from users (a CLI flag, a
+ * config file). An unknown name fails with `InvalidRetryPolicy`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * const program = RetryPolicy.preset("aws-standard").pipe(Effect.map((policy) => policy.maxAttempts))
+ * ```
+ *
+ * @since 0.1.0
+ * @category presets
+ */
+export const preset = (name: string): Effect.Effect<RetryPolicy, InvalidRetryPolicy> =>
+  Object.prototype.hasOwnProperty.call(presets, name)
+    ? Effect.succeed(presets[name as PresetName])
+    : Effect.fail(Validate.invalid("preset", name, `one of ${Object.keys(presets).join(", ")}`))

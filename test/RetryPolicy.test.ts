@@ -641,3 +641,23 @@ describe("exact delays for fixed random draws: Effect.retry(toSchedule) and Retr
       expect(attempts).toBe(2)
     }))
 })
+
+describe("RetryPolicy.presets", () => {
+  it("holds the documented numbers", () => {
+    expect(RetryPolicy.presets.default).toBe(RetryPolicy.default)
+    const llm = RetryPolicy.presets.llm
+    expect([llm.maxAttempts, Duration.toMillis(llm.baseDelay), Duration.toMillis(llm.maxDelay)]).toEqual([3, 500, 8000])
+    expect(llm.retryAfter && Duration.toMillis(llm.retryAfter.max)).toBe(60_000)
+    const fast = RetryPolicy.presets["latency-sensitive"]
+    expect([fast.maxAttempts, fast.jitter, Option.map(fast.maxElapsed, Duration.toMillis)]).toEqual([5, "full", Option.some(3500)])
+    const aws = RetryPolicy.presets["aws-standard"]
+    expect([aws.maxAttempts, aws.jitter, Duration.toMillis(aws.baseDelay), Duration.toMillis(aws.maxDelay)]).toEqual([3, "full", 100, 20_000])
+  })
+  it.effect("preset looks names up and fails with a typed error on an unknown one", () =>
+    Effect.gen(function*() {
+      expect(yield* RetryPolicy.preset("llm")).toBe(RetryPolicy.presets.llm)
+      const error = yield* Effect.flip(RetryPolicy.preset("toString"))
+      expect(error._tag).toBe("InvalidRetryPolicy")
+      expect(error.message).toContain("latency-sensitive")
+    }))
+})
