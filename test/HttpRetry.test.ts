@@ -1,7 +1,7 @@
 import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Cause, Duration, Effect, Exit, Fiber, Layer, Option } from "effect"
-import { RetryPolicy } from "../src/index.js"
+import { RetryObserver, RetryPolicy } from "../src/index.js"
 import type { RetryEvent } from "../src/index.js"
 import { HttpRetry } from "../src/http/index.js"
 import { clients, closedPort, cutMidBody, status, TestServer, TestServerLive } from "./support/server.js"
@@ -271,6 +271,15 @@ for (const [name, clientLayer] of clients) {
         expect(events).toHaveLength(2)
         expect(events[0]).toMatchObject({ _tag: "Retrying", attempt: 1, http: { method: "GET", url: server.url("/items"), status: 503 } })
         expect(events[1]).toMatchObject({ _tag: "Succeeded", attempts: 2, http: { method: "GET", url: server.url("/items") } })
+      }))
+
+    it.effect("the RetryObserver in scope receives HTTP events too", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script((_, hit) => status(hit === 1 ? 429 : 200))
+        const { events, onEvent } = recorder()
+        yield* (yield* client()).get(server.url("/observed")).pipe(Effect.provide(RetryObserver.layer(onEvent)))
+        expect(events.map((event) => [event._tag, event.http?.status])).toEqual([["Retrying", 429], ["Succeeded", undefined]])
       }))
   })
 }
