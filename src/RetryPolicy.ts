@@ -167,16 +167,7 @@ export interface RetryPolicy extends Pipeable {
   readonly name: Option.Option<string>
 }
 
-interface Fields {
-  readonly maxAttempts: number
-  readonly baseDelay: Duration.Duration
-  readonly maxDelay: Duration.Duration
-  readonly factor: number
-  readonly jitter: RetrySchedule.Jitter
-  readonly maxElapsed: Option.Option<Duration.Duration>
-  readonly retryAfter: RetryAfterRules | false
-  readonly name: Option.Option<string>
-}
+type Fields = Omit<RetryPolicy, TypeId | "pipe">
 
 const fieldNames = [
   "maxAttempts",
@@ -189,27 +180,14 @@ const fieldNames = [
   "name"
 ] as const satisfies ReadonlyArray<keyof Fields>
 
+interface PolicyImpl extends Fields {}
+
 // Equality and hashing by value, without caching the hash on the instance, so
 // that a policy can be frozen.
 class PolicyImpl implements RetryPolicy, Equal.Equal {
   readonly [TypeId]: TypeId = TypeId
-  readonly maxAttempts: number
-  readonly baseDelay: Duration.Duration
-  readonly maxDelay: Duration.Duration
-  readonly factor: number
-  readonly jitter: RetrySchedule.Jitter
-  readonly maxElapsed: Option.Option<Duration.Duration>
-  readonly retryAfter: RetryAfterRules | false
-  readonly name: Option.Option<string>
   constructor(fields: Fields) {
-    this.maxAttempts = fields.maxAttempts
-    this.baseDelay = fields.baseDelay
-    this.maxDelay = fields.maxDelay
-    this.factor = fields.factor
-    this.jitter = fields.jitter
-    this.maxElapsed = fields.maxElapsed
-    this.retryAfter = fields.retryAfter
-    this.name = fields.name
+    Object.assign(this, fields)
     Object.freeze(this)
   }
   [Equal.symbol](that: unknown): boolean {
@@ -226,16 +204,7 @@ class PolicyImpl implements RetryPolicy, Equal.Equal {
   }
 }
 
-const optionKeys = [
-  "maxAttempts",
-  "baseDelay",
-  "maxDelay",
-  "factor",
-  "jitter",
-  "maxElapsed",
-  "retryAfter",
-  "name"
-] as const
+
 
 /** A structurally equal value that cannot be changed: its hash is cached before it is frozen. */
 const frozenStruct = <A extends Record<string, unknown>>(fields: A): A => {
@@ -252,7 +221,7 @@ const resolveRetryAfter = (value: unknown): RetryAfterRules | false => {
 
 const resolve = (input: unknown): RetryPolicy => {
   const options = Validate.record("options", input ?? {})
-  Validate.knownKeys("", options, optionKeys)
+  Validate.knownKeys("", options, fieldNames)
   const jitter = RetrySchedule.resolveJitter("jitter", options.jitter ?? Defaults.jitter)
   return new PolicyImpl({
       maxAttempts: Validate.integerAtLeast("maxAttempts", options.maxAttempts ?? Defaults.maxAttempts, 1),
