@@ -121,10 +121,24 @@ export interface Options {
   readonly name?: string | undefined
 }
 
-const TypeId: unique symbol = Symbol.for("effect-retry/RetryPolicy")
+/**
+ * The unique identifier of a `RetryPolicy`: the key of the brand every policy
+ * carries.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * const branded = RetryPolicy.TypeId in RetryPolicy.make() // true
+ * ```
+ *
+ * @since 0.1.0
+ * @category symbols
+ */
+export const TypeId: unique symbol = Symbol.for("effect-retry/RetryPolicy")
 
 /**
- * The unique identifier of a `RetryPolicy`.
+ * The type of `TypeId`.
  *
  * @example
  * ```ts
@@ -137,7 +151,6 @@ const TypeId: unique symbol = Symbol.for("effect-retry/RetryPolicy")
  * @category symbols
  */
 export type TypeId = typeof TypeId
-export { TypeId }
 
 /**
  * A resolved, immutable retry policy. Two policies with the same fields are
@@ -479,7 +492,8 @@ export const config: Config.Config<RetryPolicy> = Config.all({
  * Named policies for common situations:
  * - `default`: 3 attempts, 500 ms base, 8 s cap, ±25 % jitter.
  * - `llm`: for LLM provider APIs: 3 attempts, 0.5 s to 8 s, Retry-After
- *   honoured up to 60 s (longer hints, such as a spend limit's, give up).
+ *   honoured up to 60 s; a longer hint gives up at once rather than blocking
+ *   an agent for minutes.
  * - `latency-sensitive`: 5 attempts, full jitter from 100 ms, capped at 1 s,
  *   the whole call within 3.5 s, Retry-After honoured only up to 1 s.
  * - `aws-standard`: the AWS SDK standard mode: 3 attempts, full jitter,

@@ -38,7 +38,12 @@ import * as Retryable from "./Retryable.js"
  * @since 0.1.0
  * @category models
  */
-export type Jitter = Delay.Jitter
+export type Jitter =
+  | "none"
+  | "full"
+  | "equal"
+  | "decorrelated"
+  | { readonly min: number; readonly max: number }
 
 /**
  * What to do with a Retry-After hint above the allowed maximum: `"fail"` stops
@@ -54,7 +59,7 @@ export type Jitter = Delay.Jitter
  * @since 0.1.0
  * @category models
  */
-export type WhenAboveMax = Delay.WhenAboveMax
+export type WhenAboveMax = "fail" | "clamp" | "ignore"
 
 /**
  * Options of `backoff`.

@@ -1,6 +1,7 @@
 /**
  * effect-retry: retry policies for Effect programs.
  *
+ * @module effect-retry
  * @since 0.1.0
  */
 

@@ -1,6 +1,7 @@
 /**
  * effect-retry/http: a retrying HttpClient middleware for @effect/platform.
  *
+ * @module effect-retry/http
  * @since 0.1.0
  */
 

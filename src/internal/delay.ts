@@ -4,16 +4,9 @@
  * [0, 1) so that every function here is pure.
  */
 
-/** How a computed delay is randomised. */
-export type Jitter =
-  | "none"
-  | "full"
-  | "equal"
-  | "decorrelated"
-  | { readonly min: number; readonly max: number }
+import type { Jitter, WhenAboveMax } from "../RetrySchedule.js"
 
-/** What to do with a Retry-After hint above the allowed maximum. */
-export type WhenAboveMax = "fail" | "clamp" | "ignore"
+export type { Jitter, WhenAboveMax }
 
 /** Resolved Retry-After rules (milliseconds). */
 export interface HintRules {
