@@ -65,5 +65,12 @@ describe("API reference (npm run docs)", () => {
       expect(page, name).toContain("```ts")
       expect(page, name).toMatch(/## Since/)
     }
+
+    // The committed docs/api/ is what TypeDoc makes of the current JSDoc: run `npm run docs` after changing it.
+    const committed = join(root, "docs", "api")
+    const relative = (dir: string) => markdownFiles(dir).map((path) => path.slice(dir.length + 1)).sort()
+    expect(relative(committed)).toEqual(relative(out))
+    const stale = relative(out).filter((file) => readFileSync(join(out, file), "utf8") !== readFileSync(join(committed, file), "utf8"))
+    expect(stale, "docs/api is out of date: run npm run docs").toEqual([])
   }, 60_000)
 })
