@@ -260,9 +260,14 @@ const resolveOptions = (options: Options): Resolved => {
 
 const needsKey = (method: string) => method === "POST" || method === "PATCH"
 
-/** Releases a response that will not be handed out, so its connection is not held. */
-const discard = (response: ClientResponse.HttpClientResponse): Effect.Effect<void> =>
-  Effect.ignore(Stream.runDrain(response.stream))
+// A retryable response's body is read and dropped so that its connection can
+// be reused, but for a bounded time: a body that stalls must not hold the call.
+// Running out interrupts the read, which aborts the request.
+const DEFAULT_DRAIN_LIMIT = Duration.seconds(1)
+
+/** Releases a response that will not be handed out, within `limit`. */
+const discard = (response: ClientResponse.HttpClientResponse, limit: Duration.Duration): Effect.Effect<void> =>
+  Effect.ignore(Effect.timeout(Stream.runDrain(response.stream), limit))
 
 type Postprocess = (
   request: Effect.Effect<ClientRequest.HttpClientRequest, any, any>
@@ -374,7 +379,9 @@ export const withRetry: {
             : ClientRequest.setHeader(request, resolved.attemptHeader, String(retries))),
           judge
         )
-        return previous === undefined || resolved.buffer ? send : Effect.zipRight(discard(previous), send)
+        return previous === undefined || resolved.buffer
+          ? send
+          : Effect.zipRight(discard(previous, Option.getOrElse(resolved.attemptTimeout, () => DEFAULT_DRAIN_LIMIT)), send)
       }
       return runWithRetry(attempt, policy, {
         isRetryable: isRetryableFailure,
