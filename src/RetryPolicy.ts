@@ -389,8 +389,9 @@ export const scheduleWithout = (
 /**
  * The policy as an Effect `Schedule` whose input is the failure, for plain
  * `Effect.retry`. It is `backoff → capped → honorRetryAfter → whileRetryable →
- * limited → deadline` from `RetrySchedule`, and its output is the computed
- * backoff delay.
+ * limited → deadline` from `RetrySchedule`. Its output is the backoff that
+ * `backoff` computed (after jitter, before the cap and any Retry-After hint);
+ * the delay actually slept is what the schedule decides.
  *
  * @example
  * ```ts
@@ -413,37 +414,28 @@ export const toSchedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Dura
   })
 }
 
-const failWith = (key: string, message: string) => Either.left(ConfigError.InvalidData([], `${key}: ${message}`))
-
-const validated = <A, B>(config: Config.Config<A>, key: string, check: (value: A) => B): Config.Config<B> =>
+// The ConfigError's path already names the key (with any prefix from Config.nested).
+const validated = <A, B>(config: Config.Config<A>, check: (value: A) => B): Config.Config<B> =>
   Config.mapOrFail(config, (value) => {
     try {
       return Either.right(check(value))
     } catch (error) {
-      return error instanceof InvalidRetryPolicyError ? failWith(key, `expected ${error.allowed}`) : Either.left(
-        ConfigError.InvalidData([], String(error))
-      )
+      const message = error instanceof InvalidRetryPolicyError
+        ? `expected ${error.allowed}, got ${error.value}`
+        : String(error)
+      return Either.left(ConfigError.InvalidData([], message))
     }
   })
 
 const durationKey = (key: string, field: string) =>
-  Config.option(validated(Config.string(key), key, (text) => Validate.duration(field, text)))
-
-const JITTER_RANGE = /^\s*(\d+(?:\.\d+)?)\s*\.\.\s*(\d+(?:\.\d+)?)\s*$/
-
-const parseJitter = (text: string): RetrySchedule.Jitter => {
-  const range = JITTER_RANGE.exec(text)
-  if (range !== null) return RetrySchedule.resolveJitter("jitter", { min: Number(range[1]), max: Number(range[2]) })
-  const name = text.trim()
-  if ((Defaults.jitterNames as ReadonlyArray<string>).includes(name)) return name as RetrySchedule.Jitter
-  throw Validate.invalid("jitter", text, `one of ${Defaults.jitterNames.join(", ")}, or a range such as 0.75..1.25`)
-}
+  Config.option(validated(Config.string(key), (text) => Validate.duration(field, text)))
 
 /**
  * A `Config` that reads a policy from the keys `MAX_ATTEMPTS`, `BASE_DELAY`,
  * `MAX_DELAY`, `FACTOR`, `JITTER` (`none`, `full`, `equal`, `decorrelated` or a
- * range such as `0.75..1.25`), `MAX_ELAPSED` and `RETRY_AFTER_MAX`, each
- * optional with the defaults of `make`. Durations are Effect duration strings
+ * range such as `0.75..1.25`), `MAX_ELAPSED`, `RETRY_AFTER_MAX` and
+ * `RETRY_AFTER_WHEN_ABOVE_MAX` (`fail`, `clamp` or `ignore`), each optional
+ * with the defaults of `make`. Durations are Effect duration strings
  * ("500 millis") or integers of milliseconds. A bad value fails with a
  * `ConfigError` that names the key. Nest it to add a prefix.
  *
@@ -464,16 +456,22 @@ const parseJitter = (text: string): RetrySchedule.Jitter => {
  */
 export const config: Config.Config<RetryPolicy> = Config.all({
   maxAttempts: Config.option(
-    validated(Config.integer("MAX_ATTEMPTS"), "MAX_ATTEMPTS", (n) => Validate.integerAtLeast("maxAttempts", n, 1))
+    validated(Config.integer("MAX_ATTEMPTS"), (n) => Validate.integerAtLeast("maxAttempts", n, 1))
   ),
   baseDelay: durationKey("BASE_DELAY", "baseDelay"),
   maxDelay: durationKey("MAX_DELAY", "maxDelay"),
   factor: Config.option(
-    validated(Config.number("FACTOR"), "FACTOR", (n) => Validate.numberAtLeast("factor", n, 1))
+    validated(Config.number("FACTOR"), (n) => Validate.numberAtLeast("factor", n, 1))
   ),
-  jitter: Config.option(validated(Config.string("JITTER"), "JITTER", parseJitter)),
+  jitter: Config.option(validated(Config.string("JITTER"), (text) => RetrySchedule.resolveJitter("jitter", text))),
   maxElapsed: durationKey("MAX_ELAPSED", "maxElapsed"),
-  retryAfterMax: durationKey("RETRY_AFTER_MAX", "retryAfter.max")
+  retryAfterMax: durationKey("RETRY_AFTER_MAX", "retryAfter.max"),
+  whenAboveMax: Config.option(
+    validated(
+      Config.string("RETRY_AFTER_WHEN_ABOVE_MAX"),
+      (text) => Validate.oneOf("retryAfter.whenAboveMax", text.trim(), Defaults.whenAboveMaxNames)
+    )
+  )
 }).pipe(
   Config.map((values) =>
     make({
@@ -483,7 +481,10 @@ export const config: Config.Config<RetryPolicy> = Config.all({
       factor: Option.getOrUndefined(values.factor),
       jitter: Option.getOrUndefined(values.jitter),
       maxElapsed: Option.getOrUndefined(values.maxElapsed),
-      retryAfter: { max: Option.getOrUndefined(values.retryAfterMax) ?? Defaults.retryAfter.max }
+      retryAfter: {
+        max: Option.getOrUndefined(values.retryAfterMax) ?? Defaults.retryAfter.max,
+        whenAboveMax: Option.getOrUndefined(values.whenAboveMax) ?? Defaults.retryAfter.whenAboveMax
+      }
     })
   )
 )

@@ -117,9 +117,23 @@ const continueAfter = (now: number, delayMillis: number): ScheduleDecision.Sched
 const delayOf = (now: number, decision: ScheduleDecision.Continue): number =>
   Math.max(0, Intervals.start(decision.intervals) - now)
 
-/** @internal */
+const JITTER_RANGE = /^\s*(\d+(?:\.\d+)?)\s*\.\.\s*(\d+(?:\.\d+)?)\s*$/
+
+/**
+ * Decodes a jitter option: a name, a `{ min, max }` range, or the same range
+ * written as text ("0.75..1.25", the form used by `RetryPolicy.decode`, the
+ * environment and the CLI).
+ *
+ * @internal
+ */
 export const resolveJitter = (field: string, jitter: unknown): Jitter => {
-  if (typeof jitter === "string") return Validate.oneOf(field, jitter, Defaults.jitterNames)
+  if (typeof jitter === "string") {
+    const range = JITTER_RANGE.exec(jitter)
+    if (range !== null) return resolveJitter(field, { min: Number(range[1]), max: Number(range[2]) })
+    if ((Defaults.jitterNames as ReadonlyArray<string>).includes(jitter.trim())) return jitter.trim() as Jitter
+    const names = Defaults.jitterNames.map((name) => JSON.stringify(name)).join(", ")
+    throw Validate.invalid(field, jitter, `one of ${names}, or a range such as "0.75..1.25"`)
+  }
   const range = Validate.record(field, jitter)
   Validate.knownKeys(field, range, ["min", "max"])
   const min = Validate.numberAtLeast(`${field}.min`, range.min, 0)
