@@ -1,0 +1,123 @@
+/**
+ * A terminal status line driven by retry events, as a `RetryObserver` layer.
+ *
+ * On a TTY, `Retrying` shows "retrying in 1.2s (attempt 2/3)" on one line
+ * that is rewritten in place (carriage return + "erase line") as it counts
+ * down, every 100 ms of Effect's `Clock`, and `Succeeded` or `GaveUp` erases
+ * it. Anywhere else (a pipe, a file, CI) each event is printed once as a plain
+ * line, because escape codes and rewritten lines only make logs unreadable.
+ */
+import * as Terminal from "@effect/platform/Terminal"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import { RetryEvent, RetryObserver } from "../index.js"
+
+/** Carriage return, then ANSI "erase the whole line". */
+export const CLEAR_LINE = "\r\x1b[2K"
+
+/** How often the countdown is redrawn. */
+export const TICK = Duration.millis(100)
+
+/** Options of `layer`. */
+export interface StatusLineOptions {
+  /** Rewrite one line in place (a terminal) or print plain lines. */
+  readonly tty: boolean
+  /** Put before every line, for output nested under a heading. */
+  readonly indent?: string | undefined
+  /**
+   * A line kept above the status line when an attempt fails, such as what the
+   * attempt got ("503 Service Unavailable"); nothing when it returns undefined.
+   */
+  readonly describe?: ((event: RetryEvent.Retrying) => string | undefined) | undefined
+}
+
+/** The time left, rounded up to the tick, so that the countdown reads 1.2s, 1.1s, 1s, 900ms... */
+const remaining = (millis: number) => Duration.millis(Math.ceil(millis / Duration.toMillis(TICK)) * Duration.toMillis(TICK))
+
+/** The status text of a `Retrying` event with `left` milliseconds still to wait. */
+export const countdownText = (event: RetryEvent.Retrying, left: number): string =>
+  left > 0
+    ? RetryEvent.format(
+      RetryEvent.Retrying({
+        attempt: event.attempt,
+        maxAttempts: event.maxAttempts,
+        delay: remaining(left),
+        error: event.error,
+        name: event.name
+      })
+    )
+    : `attempt ${event.attempt + 1}/${event.maxAttempts} in progress`
+
+/**
+ * A `RetryObserver` layer that draws the status line on the `Terminal`'s
+ * standard output. Closing the layer's scope stops the countdown and erases
+ * the line, so an interrupted program leaves a clean terminal.
+ */
+export const layer = (
+  options: StatusLineOptions
+): Layer.Layer<RetryObserver.RetryObserver, never, Terminal.Terminal> =>
+  Layer.unwrapScoped(Effect.gen(function*() {
+    const terminal = yield* Terminal.Terminal
+    const scope = yield* Effect.scope
+    const indent = options.indent ?? ""
+    const write = (text: string) => Effect.ignore(terminal.display(text))
+    const countdown = yield* Ref.make(Option.none<Fiber.RuntimeFiber<unknown>>())
+    const shown = yield* Ref.make(false)
+
+    const show = (line: string) => Effect.zipRight(write(`${CLEAR_LINE}${indent}${line}`), Ref.set(shown, true))
+    const erase = Effect.flatMap(
+      Ref.getAndSet(shown, false),
+      (visible) => (visible ? write(CLEAR_LINE) : Effect.void)
+    )
+    const stop = Effect.flatMap(
+      Ref.getAndSet(countdown, Option.none()),
+      Option.match({ onNone: () => Effect.void, onSome: (fiber) => Fiber.interrupt(fiber) })
+    )
+    const println = (line: string) => write(`${indent}${line}\n`)
+    const history = (event: RetryEvent.Retrying) => {
+      const line = options.describe?.(event)
+      return line === undefined ? Effect.void : println(line)
+    }
+
+    yield* Effect.addFinalizer(() => Effect.zipRight(stop, erase))
+
+    // Redraws until the wait is over; the tick comes from Effect's Clock, so a TestClock drives it too.
+    const runCountdown = (event: RetryEvent.Retrying) =>
+      Effect.gen(function*() {
+        const start = yield* Clock.currentTimeMillis
+        const total = Duration.toMillis(event.delay)
+        const draw = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const left = total - (now - start)
+          return Effect.as(show(countdownText(event, left)), left > 0)
+        })
+        yield* Effect.repeat(draw, { schedule: Schedule.spaced(TICK), while: (counting) => counting })
+      })
+
+    const onTty = (event: RetryEvent.RetryEvent): Effect.Effect<void> => {
+      switch (event._tag) {
+        case "Retrying":
+          return stop.pipe(
+            Effect.zipRight(erase),
+            Effect.zipRight(history(event)),
+            Effect.zipRight(Effect.forkIn(runCountdown(event), scope)),
+            Effect.flatMap((fiber) => Ref.set(countdown, Option.some(fiber)))
+          )
+        case "Succeeded":
+        case "GaveUp":
+          return Effect.zipRight(stop, erase)
+      }
+    }
+
+    const plain = (event: RetryEvent.RetryEvent): Effect.Effect<void> =>
+      event._tag === "Retrying"
+        ? Effect.zipRight(history(event), println(RetryEvent.format(event)))
+        : println(RetryEvent.format(event))
+
+    return RetryObserver.layer(options.tty ? onTty : plain)
+  }))

@@ -1,0 +1,315 @@
+/**
+ * The effect-retry command-line tool, run as a child process with tsx, the way
+ * `npm run demo` and `npm run cli` run it. The explain bands are also checked
+ * in process against delays drawn from the library's own schedule.
+ */
+import { spawn, spawnSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Chunk, Duration, Effect, Random, Schedule } from "effect"
+import { afterAll, describe, expect, it } from "vitest"
+import { explainPolicy } from "../src/cli/explain.js"
+import { RetryPolicy } from "../src/index.js"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+const tsx = join(root, "node_modules", ".bin", "tsx")
+const main = join(root, "src", "cli", "main.ts")
+
+interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+  readonly millis: number
+}
+
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g
+const plain = (text: string) => text.replace(ANSI, "")
+
+/** Runs the CLI with a time limit; the child is killed when the limit passes. */
+const cli = (args: ReadonlyArray<string>, options: { env?: Record<string, string>; timeout?: number } = {}) =>
+  new Promise<Run>((resolve, reject) => {
+    const started = performance.now()
+    const child = spawn(tsx, [main, ...args], {
+      cwd: root,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeout ?? 20_000)
+    child.on("error", reject)
+    child.on("close", (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr, millis: performance.now() - started })
+    })
+  })
+
+/** Milliseconds as the CLI's tables print them below a second ("0ms", "50ms", "62.5ms"). */
+const ms = (millis: number) => `${Number(millis.toFixed(1))}ms`
+
+const scratch = mkdtempSync(join(tmpdir(), "effect-retry-cli-"))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+describe.concurrent("effect-retry --help and --version", () => {
+  it("lists the commands", async () => {
+    const run = await cli(["--help"])
+    expect(run.code).toBe(0)
+    const text = plain(run.stdout)
+    for (const command of ["demo", "explain", "simulate"]) expect(text).toContain(`- ${command}`)
+  })
+
+  it.each([
+    ["demo", ["--scenario", "--verbose", "--max-attempts", "--preset", "--env"]],
+    ["explain", ["--max-attempts", "--base-delay", "--max-delay", "--factor", "--jitter", "--max-elapsed", "--retry-after-max", "--when-above-max", "--preset", "--env", "--svg", "RETRY_MAX_ATTEMPTS"]],
+    ["simulate", ["--out"]]
+  ])("%s --help shows its flags", async (command, flags) => {
+    const run = await cli([command, "--help"])
+    expect(run.code).toBe(0)
+    const text = plain(run.stdout)
+    expect(text).toContain(`$ ${command}`)
+    for (const flag of flags) expect(text).toContain(flag)
+  })
+
+  it("--version prints the version of package.json", async () => {
+    const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }
+    const run = await cli(["--version"])
+    expect(run.code).toBe(0)
+    expect(run.stdout.trim()).toBe(version)
+  })
+
+  it("an unknown flag is a usage error: status 2", async () => {
+    const run = await cli(["explain", "--no-such-flag"])
+    expect(run.code).toBe(2)
+    expect(plain(run.stderr)).toContain("--no-such-flag")
+  })
+})
+
+describe.concurrent("effect-retry explain", () => {
+  /** The numeric cells of the table row of a retry: min, median, max, total min, total median, total max. */
+  const row = (stdout: string, retry: number, attempts: number) => {
+    const line = stdout.split("\n").find((l) => new RegExp(`^\\s*${retry}\\s+${retry + 1}/${attempts}\\s`).test(l))
+    expect(line, `no table row for retry ${retry}`).toBeDefined()
+    return line!.trim().split(/\s+/).slice(2, 8)
+  }
+
+  it("--preset aws-standard: full jitter from 100 ms doubling, capped at 20 s", async () => {
+    const run = await cli(["explain", "--preset", "aws-standard"])
+    expect(run.code).toBe(0)
+    const policy = RetryPolicy.presets["aws-standard"]
+    expect(policy.jitter).toBe("full")
+    const base = Duration.toMillis(policy.baseDelay)
+    const cap = Duration.toMillis(policy.maxDelay)
+    let totalMedian = 0
+    let totalMax = 0
+    for (let retry = 1; retry < policy.maxAttempts; retry++) {
+      // Full jitter: uniform in 0..d, d = base · factor^(n-1), capped.
+      const d = base * Math.pow(policy.factor, retry - 1)
+      const [min, median, max] = [0, Math.min(d / 2, cap), Math.min(d, cap)]
+      totalMedian += median
+      totalMax += max
+      expect(row(run.stdout, retry, policy.maxAttempts)).toEqual([
+        ms(min),
+        ms(median),
+        ms(max),
+        ms(0),
+        ms(totalMedian),
+        ms(totalMax)
+      ])
+    }
+    // The first retries of aws-standard, spelled out.
+    expect(row(run.stdout, 1, 3)).toEqual(["0ms", "50ms", "100ms", "0ms", "50ms", "100ms"])
+    expect(row(run.stdout, 2, 3)).toEqual(["0ms", "100ms", "200ms", "0ms", "150ms", "300ms"])
+    expect(run.stdout).toContain("Hints up to 20s are honoured")
+    expect(run.stdout).toContain("whenAboveMax: clamp")
+    // One chart row per retry.
+    expect(run.stdout.split("\n").filter((l) => /^retry \d+\s+[ =|]+\S/.test(l))).toHaveLength(2)
+  })
+
+  it("the default policy: a 0.75..1.25 band around 500 ms, 1 s", async () => {
+    const run = await cli(["explain"])
+    expect(run.code).toBe(0)
+    expect(row(run.stdout, 1, 3)).toEqual(["375ms", "500ms", "625ms", "375ms", "500ms", "625ms"])
+    expect(row(run.stdout, 2, 3)).toEqual(["750ms", "1s", "1.25s", "1.125s", "1.5s", "1.875s"])
+    expect(run.stdout).toContain("Total budget (maxElapsed): none")
+  })
+
+  it("--max-attempts 0 prints the InvalidRetryPolicy message and exits with status 2", async () => {
+    const run = await cli(["explain", "--max-attempts", "0"])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain("Invalid retry policy: maxAttempts is 0, expected an integer >= 1")
+    expect(run.stderr).not.toMatch(/\n\s+at /)
+    expect(run.stdout).toBe("")
+  })
+
+  it.each([
+    [["--jitter", "wobbly"], "jitter is \"wobbly\""],
+    [["--base-delay", "1s"], "baseDelay is \"1s\""],
+    [["--preset", "nope"], "preset is \"nope\""],
+    [["--when-above-max", "later"], "retryAfter.whenAboveMax is \"later\""]
+  ])("%j is rejected with status 2", async (args, message) => {
+    const run = await cli(["explain", ...args])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(message)
+  })
+
+  it("--env reads RETRY_MAX_ATTEMPTS", async () => {
+    const run = await cli(["explain", "--env"], { env: { RETRY_MAX_ATTEMPTS: "5" } })
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain("attempts  5 in all (up to 4 retries)")
+    expect(row(run.stdout, 4, 5)).toHaveLength(6)
+  })
+
+  it("--env with an invalid variable names it and exits with status 2", async () => {
+    const run = await cli(["explain", "--env"], { env: { RETRY_MAX_ATTEMPTS: "0" } })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain("RETRY_MAX_ATTEMPTS")
+  })
+
+  it("policy flags override a preset", async () => {
+    const run = await cli(["explain", "--preset", "aws-standard", "--max-attempts", "4", "--base-delay", "200 millis"])
+    expect(run.code).toBe(0)
+    expect(row(run.stdout, 3, 4)).toEqual(["0ms", "400ms", "800ms", "0ms", "700ms", "1.4s"])
+  })
+
+  it("--svg FILE writes the chart as an SVG document", async () => {
+    const file = join(scratch, "chart.svg")
+    const run = await cli(["explain", "--max-attempts", "4", "--svg", file])
+    expect(run.code).toBe(0)
+    const svg = readFileSync(file, "utf8")
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
+    expect(svg.trimEnd()).toMatch(/<\/svg>$/)
+    // A band per retry, labelled.
+    expect(svg.match(/<rect [^>]*fill="#9ecae1"/g)).toHaveLength(3)
+    for (const retry of [1, 2, 3]) expect(svg).toContain(`>retry ${retry}</text>`)
+    // Balanced elements: every opening tag is closed or self-closing.
+    const opened = (svg.match(/<(svg|text|title)\b/g) ?? []).length
+    const closed = (svg.match(/<\/(svg|text|title)>/g) ?? []).length
+    expect(opened).toBe(closed)
+  })
+})
+
+describe("explain's bands contain what the library draws", () => {
+  const policies = {
+    default: RetryPolicy.default,
+    full: RetryPolicy.make({ jitter: "full", maxAttempts: 6, maxDelay: "3 seconds" }),
+    equal: RetryPolicy.make({ jitter: "equal", maxAttempts: 6, maxDelay: "3 seconds" }),
+    none: RetryPolicy.make({ jitter: "none", maxAttempts: 6, maxDelay: "3 seconds" }),
+    decorrelated: RetryPolicy.make({ jitter: "decorrelated", maxAttempts: 7, maxDelay: "5 seconds" }),
+    wide: RetryPolicy.make({ jitter: { min: 0.5, max: 1.5 }, maxAttempts: 6, maxDelay: "5 seconds", factor: 3 })
+  }
+
+  it.each(Object.entries(policies))("%s", async (_, policy) => {
+    const steps = explainPolicy(policy).steps
+    const cap = Duration.toMillis(policy.maxDelay)
+    const failures = Array.from({ length: policy.maxAttempts - 1 }, () => ({ isRetryable: true }))
+    // The schedule's output is the backoff before the cap (which delays the retry, not the output).
+    const draws = await Effect.runPromise(
+      Effect.forEach(Array.from({ length: 300 }, (_, seed) => seed), (seed) =>
+        Schedule.run(RetryPolicy.toSchedule(policy), 0, failures).pipe(
+          Effect.map((outputs) => Chunk.toReadonlyArray(outputs).map((d) => Math.min(Duration.toMillis(d), cap))),
+          Effect.withRandom(Random.make(seed))
+        ))
+    )
+    for (const delays of draws) {
+      expect(delays).toHaveLength(steps.length)
+      delays.forEach((delay, i) => {
+        expect(delay).toBeGreaterThanOrEqual(steps[i]!.delay.min - 1e-9)
+        expect(delay).toBeLessThanOrEqual(steps[i]!.delay.max + 1e-9)
+      })
+    }
+    // Each median splits the draws roughly in half.
+    steps.forEach((step, i) => {
+      if (step.delay.min === step.delay.max) return
+      const below = draws.filter((delays) => delays[i]! <= step.delay.median).length / draws.length
+      expect(below).toBeGreaterThan(0.38)
+    })
+  })
+})
+
+describe("effect-retry demo", () => {
+  it("--scenario outage gives up on each call and prints the summary", async () => {
+    const run = await cli(["demo", "--scenario", "outage"], { timeout: 15_000 })
+    expect(run.stderr).toBe("")
+    expect(run.code).toBe(0)
+    expect(run.millis).toBeLessThan(10_000)
+    const out = run.stdout
+    // Not a TTY: plain lines, no escape codes.
+    expect(out).not.toMatch(ANSI)
+    expect(out).toMatch(/^\s+retrying in \S+ \(attempt 2\/3\)$/m)
+    expect(out).toMatch(/^\s+gave up after 3 attempts \(exhausted\)$/m)
+    expect(out).toContain("Summary")
+    for (const call of [1, 2]) {
+      expect(out).toMatch(new RegExp(`^call ${call}  GET /call/${call}  gave up after 3 attempts \\(exhausted\\) in \\S+$`, "m"))
+    }
+    expect(out.match(/^\s+3\s+\S+\s+503 Service Unavailable$/gm)).toHaveLength(2)
+  })
+
+  it("--scenario rate-limit waits out Retry-After: 1 and recovers", async () => {
+    const run = await cli(["demo", "--scenario", "rate-limit"], { timeout: 15_000 })
+    expect(run.stderr).toBe("")
+    expect(run.code).toBe(0)
+    expect(run.millis).toBeLessThan(10_000)
+    const out = run.stdout
+    expect(out).not.toMatch(ANSI)
+    expect(out).toMatch(/^\s+retrying in 1(\.1)?s \(attempt 2\/3\)$/m)
+    expect(out).toMatch(/^call 1  GET \/call\/1  succeeded after 2 attempts in \S+$/m)
+    expect(out).toMatch(/^call 2  GET \/call\/2  succeeded after 1 attempt in \S+$/m)
+    expect(out).toContain("429 Too Many Requests (Retry-After: 1)")
+    // The wait before attempt 2 honours the hint: at least a second, at most 10 % more.
+    const waits = [...out.matchAll(/^\s+2\s+(\d+(?:\.\d+)?)s\s+200 OK$/gm)].map((m) => Number(m[1]))
+    expect(waits).toHaveLength(2)
+    for (const wait of waits) {
+      expect(wait).toBeGreaterThanOrEqual(1)
+      expect(wait).toBeLessThanOrEqual(1.1)
+    }
+  })
+
+  const hasScript = spawnSync("script", ["--version"]).status === 0
+
+  it.skipIf(!hasScript)("on a terminal the status line is rewritten in place and cleared", async () => {
+    // `script` runs the command in a pseudo-terminal, so stdout is a TTY.
+    const command = `'${tsx}' '${main}' demo --scenario rate-limit`
+    const run = await new Promise<Run>((resolve, reject) => {
+      const started = performance.now()
+      const child = spawn("script", ["-qfc", command, "/dev/null"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+      let stdout = ""
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000)
+      child.on("error", reject)
+      child.on("close", (code) => {
+        clearTimeout(timer)
+        resolve({ code, stdout, stderr: "", millis: performance.now() - started })
+      })
+    })
+    expect(run.code).toBe(0)
+    const out = run.stdout
+    // Carriage return + erase line, then the countdown, several times per wait.
+    const updates = out.match(/\r\x1b\[2K {2}retrying in \S+ \(attempt 2\/3\)/g) ?? []
+    expect(updates.length).toBeGreaterThan(5)
+    // It counts down from the hint (1 s plus up to 10 %) in steps of 100 ms.
+    expect(updates[0]).toMatch(/retrying in 1(\.1)?s /)
+    expect(updates.some((line) => /retrying in [1-9]00ms /.test(line))).toBe(true)
+    // Cleared before the next line is printed, and never printed as a plain line.
+    expect(out).toMatch(/\r\x1b\[2K(\r\x1b\[2K)?\s*result: 200 OK/)
+    expect(out).not.toMatch(/^ {2}retrying in/m)
+    expect(out).toContain("Summary")
+  })
+})
+
+describe("effect-retry simulate", () => {
+  it("prints the tables and writes the report into --out", async () => {
+    const out = join(scratch, "simulation")
+    const run = await cli(["simulate", "--out", out], { timeout: 60_000 })
+    expect(run.stderr).toBe("")
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain("Contention")
+    expect(run.stdout).toContain("Amplification")
+    for (const name of ["contention.json", "amplification.json", "contention.svg"]) {
+      expect(readFileSync(join(out, name), "utf8").length).toBeGreaterThan(0)
+    }
+  }, 90_000)
+})

@@ -1,0 +1,133 @@
+/**
+ * The simulator of `npm run simulate` (src/cli/simulation.ts), at small sizes
+ * so that the file runs in a few seconds.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import {
+  allStrategies,
+  contentionRun,
+  resolveOptions,
+  runAmplification,
+  runContention,
+  type SimulationOptions,
+  writeReport
+} from "../src/cli/simulation.js"
+
+const small: Partial<SimulationOptions> = { clients: 20, runs: 2 }
+
+const rowOf = (rows: ReadonlyArray<{ readonly strategy: string }>, strategy: string) => {
+  const row = rows.find((candidate) => candidate.strategy === strategy)
+  if (row === undefined) throw new Error(`no row for ${strategy}`)
+  return row as { readonly strategy: string; readonly calls: number; readonly completionMs: number }
+}
+
+describe("contention", () => {
+  it.effect("is deterministic: the same seed gives the same numbers, another seed others", () =>
+    Effect.gen(function*() {
+      const first = yield* runContention(small)
+      const second = yield* runContention(small)
+      const other = yield* runContention({ ...small, seed: 7 })
+      expect(second.rows).toEqual(first.rows)
+      expect(other.rows).not.toEqual(first.rows)
+    }))
+
+  it.effect("every client of every strategy finishes", () =>
+    Effect.gen(function*() {
+      const options = resolveOptions(small)
+      for (const strategy of allStrategies) {
+        const outcome = yield* contentionRun(strategy, options, 0)
+        expect(outcome.finished, strategy).toBe(options.clients)
+      }
+      const report = yield* runContention(small)
+      expect(report.rows.map((row) => row.unfinished)).toEqual(allStrategies.map(() => 0))
+    }))
+
+  it.effect("no backoff makes more calls than full jitter; jitter finishes before exponential without jitter", () =>
+    Effect.gen(function*() {
+      const { rows } = yield* runContention({ ...small, strategies: ["none", "exponential", "equal", "full", "decorrelated"] })
+      expect(rowOf(rows, "none").calls).toBeGreaterThan(rowOf(rows, "full").calls)
+      for (const jittered of ["equal", "full", "decorrelated"]) {
+        expect(rowOf(rows, jittered).completionMs, jittered).toBeLessThan(rowOf(rows, "exponential").completionMs)
+      }
+    }))
+
+  it.effect("Effect's TestClock gives the same numbers as the virtual clock", () =>
+    Effect.gen(function*() {
+      const options: Partial<SimulationOptions> = { clients: 6, runs: 1, strategies: ["full", "full+ratio"] }
+      const virtual = yield* runContention(options)
+      const testClock = yield* runContention({ ...options, clock: "testClock" })
+      expect(testClock.rows).toEqual(virtual.rows)
+    }))
+})
+
+describe("amplification", () => {
+  const options: Partial<SimulationOptions> = { callers: 40, outageMillis: 10_000 }
+
+  it.effect("is about maxAttempts x without a budget, and lower with a token bucket or a ratio budget", () =>
+    Effect.gen(function*() {
+      const { rows } = yield* runAmplification(options)
+      const [none, tokenBucket, ratio] = rows
+      expect(rows.map((row) => row.budget)).toEqual(["none", "tokenBucket", "ratio"])
+      expect(none!.calls).toBe(400)
+      expect(none!.amplification).toBeCloseTo(3, 5)
+      expect(tokenBucket!.amplification).toBeLessThan(none!.amplification)
+      expect(ratio!.amplification).toBeLessThan(2)
+      expect(ratio!.amplification).toBeGreaterThan(1)
+    }))
+
+  it.effect("is deterministic, and the same under TestClock", () =>
+    Effect.gen(function*() {
+      const tiny: Partial<SimulationOptions> = { callers: 4, outageMillis: 3000, budgets: ["ratio"] }
+      const first = yield* runAmplification(tiny)
+      expect(yield* runAmplification(tiny)).toEqual(first)
+      expect((yield* runAmplification({ ...tiny, clock: "testClock" })).rows).toEqual(first.rows)
+    }))
+})
+
+describe("report files", () => {
+  it.effect("contention.json is an array of { strategy, calls, completionMs } with the exact strategy names", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "effect-retry-simulation-"))
+      try {
+        const results = {
+          contention: yield* runContention({ clients: 5, runs: 1 }),
+          amplification: yield* runAmplification({ callers: 2, outageMillis: 2000 })
+        }
+        const written = yield* writeReport(dir, results)
+        expect(written.map((path) => path.slice(dir.length + 1))).toEqual([
+          "contention.json",
+          "amplification.json",
+          "contention.svg"
+        ])
+        const contention: Array<Record<string, unknown>> = JSON.parse(readFileSync(join(dir, "contention.json"), "utf8"))
+        expect(contention.map((row) => row.strategy)).toEqual([
+          "none",
+          "exponential",
+          "equal",
+          "full",
+          "decorrelated",
+          "full+tokenBucket",
+          "full+ratio"
+        ])
+        for (const row of contention) {
+          expect(Object.keys(row)).toEqual(["strategy", "calls", "completionMs"])
+          expect(typeof row.calls).toBe("number")
+          expect(typeof row.completionMs).toBe("number")
+        }
+        const amplification: Array<Record<string, unknown>> = JSON.parse(
+          readFileSync(join(dir, "amplification.json"), "utf8")
+        )
+        expect(amplification.map((row) => row.budget)).toEqual(["none", "tokenBucket", "ratio"])
+        const svg = readFileSync(join(dir, "contention.svg"), "utf8")
+        expect(svg.startsWith("<svg")).toBe(true)
+        expect(svg.trimEnd().endsWith("</svg>")).toBe(true)
+        for (const strategy of allStrategies) expect(svg).toContain(`>${strategy}</text>`)
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }))
+})
