@@ -104,12 +104,7 @@ export const describeConfigError = (error: ConfigError.ConfigError): string => {
       return `${describeConfigError(error.left)}; ${describeConfigError(error.right)}`
     default: {
       const name = error.path.join("_")
-      const last = error.path[error.path.length - 1]
-      // The library's messages start with the unprefixed key; the full name replaces it.
-      const message = last !== undefined && error.message.startsWith(`${last}: `)
-        ? error.message.slice(last.length + 2)
-        : error.message
-      return name === "" ? message : `${name}: ${message}`
+      return name === "" ? error.message : `${name}: ${error.message}`
     }
   }
 }
