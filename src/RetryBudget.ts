@@ -14,7 +14,6 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Ref from "effect/Ref"
 import * as Validate from "./internal/validate.js"
 
 /**
@@ -53,20 +52,21 @@ export interface Snapshot {
 }
 
 /**
- * The budget service. Every method is safe to call from many fibers at once.
+ * The budget service. The Effect methods are for programs; the `unsafe`
+ * methods are the same operations as plain synchronous functions, which the
+ * retry loop calls on its hot path. Build one with `make`, `makeTokenBucket`
+ * or `makeRatio`. Every operation is atomic, so many fibers can share one.
  *
  * @example
  * ```ts
- * import { Effect, Option } from "effect"
- * import type { RetryBudget } from "effect-retry"
+ * import { Effect } from "effect"
+ * import { RetryBudget } from "effect-retry"
  *
- * // A budget that never says no.
- * const unlimited: RetryBudget.Service = {
- *   request: Effect.void,
- *   withdraw: () => Effect.succeed(Option.some(0)),
- *   succeeded: () => Effect.void,
- *   snapshot: Effect.succeed({ available: Infinity, capacity: Infinity })
- * }
+ * const program = Effect.gen(function*() {
+ *   const budget = yield* RetryBudget.makeTokenBucket()
+ *   const granted = yield* budget.withdraw("error")
+ *   return budget.unsafeSnapshot(0).available
+ * })
  * ```
  *
  * @since 0.1.0
@@ -80,7 +80,72 @@ export interface Service {
   /** A call succeeded; `spent` is what its retries withdrew (0 when the first attempt succeeded). */
   readonly succeeded: (spent: number) => Effect.Effect<void>
   readonly snapshot: Effect.Effect<Snapshot>
+  readonly unsafeRequest: (now: number) => void
+  readonly unsafeWithdraw: (kind: RetryKind, now: number) => Option.Option<number>
+  readonly unsafeSucceeded: (spent: number) => void
+  readonly unsafeSnapshot: (now: number) => Snapshot
 }
+
+/**
+ * The synchronous rules of a budget, from which `make` builds a `Service`.
+ * `now` is the current time in epoch milliseconds, read from Effect's Clock.
+ *
+ * @example
+ * ```ts
+ * import { Option } from "effect"
+ * import type { RetryBudget } from "effect-retry"
+ *
+ * let left = 10
+ * const tenRetries: RetryBudget.Rules = {
+ *   request: () => {},
+ *   withdraw: () => (left > 0 ? Option.some(left--) : Option.none()),
+ *   succeeded: () => {},
+ *   snapshot: () => ({ available: left, capacity: 10 })
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Rules {
+  readonly request: (now: number) => void
+  readonly withdraw: (kind: RetryKind, now: number) => Option.Option<number>
+  readonly succeeded: (spent: number) => void
+  readonly snapshot: (now: number) => Snapshot
+}
+
+/**
+ * Builds a budget service from synchronous rules. Each rule runs without
+ * interruption or interleaving, so a rule that updates plain variables is
+ * safe under any number of fibers.
+ *
+ * @example
+ * ```ts
+ * import { Option } from "effect"
+ * import { RetryBudget } from "effect-retry"
+ *
+ * // A budget that never says no.
+ * const unlimited = RetryBudget.make({
+ *   request: () => {},
+ *   withdraw: () => Option.some(0),
+ *   succeeded: () => {},
+ *   snapshot: () => ({ available: Infinity, capacity: Infinity })
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (rules: Rules): Service => ({
+  request: Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.request(now))),
+  withdraw: (kind) => Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.withdraw(kind, now))),
+  succeeded: (spent) => Effect.sync(() => rules.succeeded(spent)),
+  snapshot: Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.snapshot(now))),
+  unsafeRequest: rules.request,
+  unsafeWithdraw: rules.withdraw,
+  unsafeSucceeded: rules.succeeded,
+  unsafeSnapshot: rules.snapshot
+})
 
 /**
  * The budget in scope. `Retry.retry` and `HttpRetry.withRetry` use it when it
@@ -145,7 +210,6 @@ export interface RatioOptions {
   readonly minPerSecond?: number | undefined
 }
 
-const clamp = (value: number, max: number) => Math.min(value, max)
 
 /**
  * Builds an AWS-style token bucket (the "standard" retry mode's retry quota):
@@ -169,68 +233,62 @@ const clamp = (value: number, max: number) => Math.min(value, max)
  * @category constructors
  */
 export const makeTokenBucket = (options: TokenBucketOptions = {}): Effect.Effect<Service> => {
-    Validate.knownKeys("", Validate.record("options", options), ["capacity", "retryCost", "timeoutCost", "successRefund"])
-    const capacity = Validate.numberAtLeast("capacity", options.capacity ?? 500, 0)
-    const retryCost = Validate.numberAtLeast("retryCost", options.retryCost ?? 5, 0)
-    const timeoutCost = Validate.numberAtLeast("timeoutCost", options.timeoutCost ?? 10, 0)
-    const successRefund = Validate.numberAtLeast("successRefund", options.successRefund ?? 1, 0)
-    return Effect.map(Ref.make(capacity), (tokens): Service => ({
-      request: Effect.void,
+  Validate.knownKeys("", Validate.record("options", options), ["capacity", "retryCost", "timeoutCost", "successRefund"])
+  const capacity = Validate.numberAtLeast("capacity", options.capacity ?? 500, 0)
+  const retryCost = Validate.numberAtLeast("retryCost", options.retryCost ?? 5, 0)
+  const timeoutCost = Validate.numberAtLeast("timeoutCost", options.timeoutCost ?? 10, 0)
+  const successRefund = Validate.numberAtLeast("successRefund", options.successRefund ?? 1, 0)
+  return Effect.sync(() => {
+    let available = capacity
+    return make({
+      request: () => {},
       withdraw: (kind) => {
         const cost = kind === "timeout" ? timeoutCost : retryCost
-        return Ref.modify(tokens, (available) =>
-          available >= cost ? [Option.some(cost), available - cost] : [Option.none(), available])
+        if (available < cost) return Option.none()
+        available -= cost
+        return Option.some(cost)
       },
-      succeeded: (spent) => Ref.update(tokens, (available) => clamp(available + (spent > 0 ? spent : successRefund), capacity)),
-      snapshot: Effect.map(Ref.get(tokens), (available) => ({ available, capacity }))
-    }))
+      succeeded: (spent) => {
+        available = Math.min(capacity, available + (spent > 0 ? spent : successRefund))
+      },
+      snapshot: () => ({ available, capacity })
+    })
+  })
 }
 
 const SLOTS = 10
 
-interface Window {
-  /** The slot index (time / slot length) each entry belongs to. */
-  readonly slot: ReadonlyArray<number>
-  readonly requests: ReadonlyArray<number>
-  readonly retries: ReadonlyArray<number>
-}
+/**
+ * Counts of requests and retries in `SLOTS` slots of `window / SLOTS` each; a
+ * slot is reused once its time has left the window, so memory stays constant.
+ */
+class Window {
+  readonly slot = Array.from({ length: SLOTS }, () => -1)
+  readonly requests = Array.from({ length: SLOTS }, () => 0)
+  readonly retries = Array.from({ length: SLOTS }, () => 0)
 
-const emptyWindow: Window = {
-  slot: Array.from({ length: SLOTS }, () => -1),
-  requests: Array.from({ length: SLOTS }, () => 0),
-  retries: Array.from({ length: SLOTS }, () => 0)
-}
-
-/** The window with the slot for `slotIndex` current (reset when it held an older slot). */
-const advance = (window: Window, slotIndex: number): Window => {
-  const at = slotIndex % SLOTS
-  if (window.slot[at] === slotIndex) return window
-  const slot = window.slot.slice()
-  const requests = window.requests.slice()
-  const retries = window.retries.slice()
-  slot[at] = slotIndex
-  requests[at] = 0
-  retries[at] = 0
-  return { slot, requests, retries }
-}
-
-const add = (window: Window, slotIndex: number, field: "requests" | "retries"): Window => {
-  const current = advance(window, slotIndex)
-  const values = current[field].slice()
-  values[slotIndex % SLOTS]! += 1
-  return { ...current, [field]: values }
-}
-
-const totals = (window: Window, slotIndex: number) => {
-  let requests = 0
-  let retries = 0
-  for (let i = 0; i < SLOTS; i++) {
-    if (window.slot[i]! > slotIndex - SLOTS) {
-      requests += window.requests[i]!
-      retries += window.retries[i]!
+  /** The index of the slot for `slotIndex`, emptied first if it held an older slot. */
+  current(slotIndex: number): number {
+    const at = slotIndex % SLOTS
+    if (this.slot[at] !== slotIndex) {
+      this.slot[at] = slotIndex
+      this.requests[at] = 0
+      this.retries[at] = 0
     }
+    return at
   }
-  return { requests, retries }
+
+  totals(slotIndex: number): { readonly requests: number; readonly retries: number } {
+    let requests = 0
+    let retries = 0
+    for (let i = 0; i < SLOTS; i++) {
+      if (this.slot[i]! > slotIndex - SLOTS) {
+        requests += this.requests[i]!
+        retries += this.retries[i]!
+      }
+    }
+    return { requests, retries }
+  }
 }
 
 /**
@@ -256,34 +314,32 @@ const totals = (window: Window, slotIndex: number) => {
  * @category constructors
  */
 export const makeRatio = (options: RatioOptions = {}): Effect.Effect<Service> => {
-    Validate.knownKeys("", Validate.record("options", options), ["percent", "window", "minPerSecond"])
-    const percent = Validate.numberAtLeast("percent", options.percent ?? 20, 0)
-    const windowMillis = Validate.millisAbove("window", options.window ?? "10 seconds", 0)
-    const minPerSecond = Validate.numberAtLeast("minPerSecond", options.minPerSecond ?? 10, 0)
-    const slotMillis = windowMillis / SLOTS
-    const reserve = minPerSecond * (windowMillis / 1000)
-    const allowance = (window: Window, slotIndex: number) => {
-      const { requests, retries } = totals(window, slotIndex)
-      return Math.max(0, Math.floor((requests * percent) / 100 + reserve - retries))
-    }
-    return Effect.map(Ref.make(emptyWindow), (state): Service => {
-      const slotNow = Effect.map(Clock.currentTimeMillis, (now) => Math.floor(now / slotMillis))
-      return {
-        request: Effect.flatMap(slotNow, (slot) => Ref.update(state, (window) => add(window, slot, "requests"))),
-        withdraw: () =>
-          Effect.flatMap(slotNow, (slot) =>
-            Ref.modify(state, (window) =>
-              allowance(window, slot) >= 1
-                ? [Option.some(1), add(window, slot, "retries")]
-                : [Option.none(), window])),
-        succeeded: () => Effect.void,
-        snapshot: Effect.flatMap(slotNow, (slot) =>
-          Effect.map(Ref.get(state), (window) => ({
-            available: allowance(window, slot),
-            capacity: Math.floor((totals(window, slot).requests * percent) / 100 + reserve)
-          })))
-      }
+  Validate.knownKeys("", Validate.record("options", options), ["percent", "window", "minPerSecond"])
+  const percent = Validate.numberAtLeast("percent", options.percent ?? 20, 0)
+  const windowMillis = Validate.millisAbove("window", options.window ?? "10 seconds", 0)
+  const minPerSecond = Validate.numberAtLeast("minPerSecond", options.minPerSecond ?? 10, 0)
+  const slotMillis = windowMillis / SLOTS
+  const reserve = minPerSecond * (windowMillis / 1000)
+  const slotAt = (now: number) => Math.floor(now / slotMillis)
+  return Effect.sync(() => {
+    const window = new Window()
+    const capacityAt = (slot: number) => Math.floor((window.totals(slot).requests * percent) / 100 + reserve)
+    const availableAt = (slot: number) => Math.max(0, capacityAt(slot) - window.totals(slot).retries)
+    return make({
+      request: (now) => {
+        const slot = slotAt(now)
+        window.requests[window.current(slot)]! += 1
+      },
+      withdraw: (_, now) => {
+        const slot = slotAt(now)
+        if (availableAt(slot) < 1) return Option.none()
+        window.retries[window.current(slot)]! += 1
+        return Option.some(1)
+      },
+      succeeded: () => {},
+      snapshot: (now) => ({ available: availableAt(slotAt(now)), capacity: capacityAt(slotAt(now)) })
     })
+  })
 }
 
 /**

@@ -202,27 +202,29 @@ export const runWithRetry = <A, E, R>(
     return Effect.onExit(loop(run, plan.baseMillis), reportAbnormalEnd(run))
   }
 
-  const firstAttempt = (startMillis: number, budget: RetryBudget.Service | undefined): Effect.Effect<A, E, R> =>
-    budget === undefined
-      ? Effect.catchAll(attempt(0), onFirstFailure(startMillis, undefined))
-      : Effect.zipRight(
-        budget.request,
-        Effect.matchEffect(attempt(0), {
-          onFailure: onFirstFailure(startMillis, budget),
-          onSuccess: (value) => Effect.as(budget.succeeded(0), value)
-        })
-      )
+  // Built once: the handler for calls that have neither a budget nor a deadline.
+  const onFirstFailureAlone = onFirstFailure(0, undefined)
 
-  const withBudget = (startMillis: number): Effect.Effect<A, E, R> =>
-    options.budget !== undefined
-      ? firstAttempt(startMillis, options.budget)
-      : Effect.contextWithEffect((context: Context.Context<never>) =>
-        firstAttempt(startMillis, Option.getOrUndefined(Context.getOption(context, RetryBudget.RetryBudget)))
-      )
+  // The first attempt runs with one read of the fiber's context (for a budget
+  // and, when one is needed, the clock) and a `catchAll`: nothing else is
+  // built until an attempt fails.
+  const firstAttempt = Effect.withFiberRuntime<A, E, R>((fiber) => {
+    const budget: RetryBudget.Service | undefined = options.budget ??
+      fiber.currentContext.unsafeMap.get(RetryBudget.RetryBudget.key)
+    if (budget === undefined && plan.maxElapsedMillis === undefined) {
+      return Effect.catchAll(attempt(0), onFirstFailureAlone)
+    }
+    const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+    if (budget === undefined) return Effect.catchAll(attempt(0), onFirstFailure(now, undefined))
+    budget.unsafeRequest(now)
+    const counted = Effect.map(attempt(0), (value) => {
+      budget.unsafeSucceeded(0)
+      return value
+    })
+    return Effect.catchAll(counted, onFirstFailure(now, budget))
+  })
 
-  return Option.isNone(policy.maxElapsed)
-    ? withBudget(0)
-    : Effect.flatMap(Clock.currentTimeMillis, withBudget)
+  return firstAttempt
 }
 
 const kindOf = (error: unknown): RetryBudget.RetryKind => Cause.isTimeoutException(error) ? "timeout" : "error"
