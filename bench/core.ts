@@ -20,7 +20,7 @@
  */
 import { Effect, Logger, LogLevel, Schedule } from "effect"
 import { performance } from "node:perf_hooks"
-import { Retry, RetryBudget, RetryPolicy } from "../src/index.js"
+import { Retry, RetryBudget, RetryPolicy } from "./library.js"
 
 /** One benchmark: `run` performs `ops` operations once. */
 export interface Case {

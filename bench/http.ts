@@ -11,8 +11,7 @@ import { Effect } from "effect"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { performance } from "node:perf_hooks"
-import { RetryPolicy } from "../src/index.js"
-import { HttpRetry } from "../src/http/index.js"
+import { HttpRetry, RetryPolicy } from "./library.js"
 
 export interface HttpResult {
   readonly bare: number

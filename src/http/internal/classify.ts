@@ -41,11 +41,15 @@ export const serverSays = (response: ClientResponse.HttpClientResponse): boolean
   return value === "true" ? true : value === "false" ? false : undefined
 }
 
-/** Whether a response asks to be retried: `x-should-retry` first, then the status. */
+/**
+ * Whether a response asks to be retried: `x-should-retry` first, then the
+ * status. A response below 400 is never retried, and its headers are not read
+ * (on some clients each read of `headers` builds a new object).
+ */
 export const isRetryableResponse = (
   response: ClientResponse.HttpClientResponse,
   statuses: ReadonlySet<number>
-): boolean => serverSays(response) ?? statuses.has(response.status)
+): boolean => response.status >= 400 && (serverSays(response) ?? statuses.has(response.status))
 
 /** The HTTP classification of a failure. */
 export const isRetryableError = (error: unknown, statuses: ReadonlySet<number>): boolean => {
