@@ -284,7 +284,7 @@ const postprocessOf = (client: HttpClient.HttpClient.With<any, any>): Postproces
  *
  * - Retried: `RequestError` "Transport" (refused, reset, DNS), `attemptTimeout`
  *   expiry, and responses whose status is in `retryOn` (or that say
- *   `x-should-retry: true`). `x-should-retry: false` stops.
+ *   `x-should-retry: true`, from 400 up). `x-should-retry: false` stops.
  * - Retry-After, retry-after-ms and the rate-limit reset headers feed the
  *   policy's `retryAfter` rules.
  * - Only idempotent methods are retried, and POST/PATCH with an
