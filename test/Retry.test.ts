@@ -11,7 +11,7 @@ import * as Random from "effect/Random"
 import * as TestClock from "effect/TestClock"
 import { Retry, RetryPolicy } from "../src/index.js"
 import type { RetryEvent } from "../src/index.js"
-import { alwaysBusy, Busy, busyUntil, collectEvents, Fatal, relative, runClocked, track } from "./helpers.js"
+import { alwaysBusy, Busy, busyUntil, collectEvents, draws, Fatal, relative, runClocked, track } from "./helpers.js"
 
 /** No randomness, 500 ms then 1 s: easy arithmetic. */
 const plain = RetryPolicy.make({ jitter: "none" })
@@ -267,5 +267,18 @@ describe("Retry.retry: maxElapsed", () => {
       // 0..2000, +1000, 3000..4500, +2000, 6500
       expect(relative(a.times)).toEqual([0, 2000 + 1000, 2000 + 1000 + 1500 + 2000])
       expect(gaveUp(events.events).reason).toBe("exhausted")
+    }))
+})
+
+describe("Retry.retry with delays that overflow", () => {
+  it.effect("a delay that grows past a double's range is capped, never turned into NaN or zero", () =>
+    Effect.gen(function*() {
+      // 10^(n-1) ms overflows to Infinity by retry 310; equal jitter with a zero draw is ∞/2 + 0.
+      const policy = RetryPolicy.make({ maxAttempts: 330, baseDelay: 1, factor: 10, maxDelay: 10, jitter: "equal" })
+      const a = alwaysBusy()
+      yield* runClocked(Retry.retry(a.effect, policy).pipe(Effect.withRandom(draws([0]))), "1 hour")
+      expect(a.times).toHaveLength(330)
+      const gaps = a.times.slice(1).map((t, i) => t - a.times[i]!)
+      expect(gaps.slice(300)).toEqual(Array.from({ length: 29 }, () => 10))
     }))
 })

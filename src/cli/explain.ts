@@ -24,6 +24,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { RetryPolicy, RetrySchedule } from "../index.js"
+import * as Delay from "../internal/delay.js"
 import { CliFailure, FAILURE } from "./errors.js"
 import { allPolicyFlags, givenFlags, type PolicyFlags, resolvePolicy } from "./options.js"
 import { formatMillis, renderTable } from "./table.js"
@@ -64,22 +65,13 @@ export const MAX_ROWS = 50
 /** Simulated calls for the medians that have no closed form (odd, so the median is one sample). */
 const SAMPLES = 100_001
 
-/** 0 · ∞ is 0 here: a zero multiplier of a delay that overflowed is still zero. */
-const times = (a: number, b: number) => (a === 0 || b === 0 ? 0 : a * b)
-
-/** The band of one delay before the cap, for the jitters with a closed form. */
-const rawBand = (jitter: Exclude<RetrySchedule.Jitter, "decorrelated">, d: number): readonly [number, number, number] => {
-  switch (jitter) {
-    case "none":
-      return [d, d, d]
-    case "full":
-      return [0, d / 2, d]
-    case "equal":
-      return [d / 2, times(d, 0.75), d]
-    default:
-      return [times(d, jitter.min), times(d, (jitter.min + jitter.max) / 2), times(d, jitter.max)]
-  }
-}
+/** The band of one delay before the cap, for the jitters with a closed form: the lowest, middle and highest draw. */
+const rawBand = (jitter: Exclude<RetrySchedule.Jitter, "decorrelated">, d: number): readonly [number, number, number] =>
+  [0, 0.5, 1].map((draw) => Delay.jitterMillis(jitter, d, draw, d, d, Infinity)) as unknown as readonly [
+    number,
+    number,
+    number
+  ]
 
 /** A small seeded generator (mulberry32), so that estimates are the same on every run. */
 const seeded = (seed: number) => () => {
@@ -105,27 +97,9 @@ const simulate = (
   const delays: Array<number> = []
   let previous = base
   for (let retry = 1; retry <= count; retry++) {
-    const d = base * Math.pow(factor, retry - 1)
-    const u = jitter === "none" ? 0 : draw()
-    let jittered: number
-    switch (jitter) {
-      case "none":
-        jittered = d
-        break
-      case "full":
-        jittered = u * d
-        break
-      case "equal":
-        jittered = d / 2 + u * (d / 2)
-        break
-      case "decorrelated": {
-        const upper = Math.max(base, 3 * previous)
-        jittered = Math.min(cap, base + u * (upper - base))
-        break
-      }
-      default:
-        jittered = times(d, jitter.min + u * (jitter.max - jitter.min))
-    }
+    const d = Delay.exponentialMillis(base, factor, retry)
+    const u = Delay.jitterDraws(jitter) ? draw() : 0
+    const jittered = Delay.jitterMillis(jitter, d, u, base, previous, cap)
     const delay = Math.min(jittered, cap)
     previous = delay
     delays.push(delay)

@@ -19,6 +19,9 @@ export interface HintRules {
 export const exponentialMillis = (baseMillis: number, factor: number, retry: number): number =>
   baseMillis * Math.pow(factor, retry - 1)
 
+/** `a · b` where 0 · ∞ is 0: a zero draw of a delay that overflowed to ∞ is still no delay. */
+const times = (a: number, b: number): number => (a === 0 || b === 0 ? 0 : a * b)
+
 /** Whether a jitter kind needs a random draw. */
 export const jitterDraws = (jitter: Jitter): boolean => jitter !== "none"
 
@@ -38,15 +41,15 @@ export const jitterMillis = (
     case "none":
       return millis
     case "full":
-      return draw * millis
+      return times(draw, millis)
     case "equal":
-      return millis / 2 + draw * (millis / 2)
+      return millis / 2 + times(draw, millis / 2)
     case "decorrelated": {
       const upper = Math.max(baseMillis, 3 * previousMillis)
       return Math.min(capMillis, baseMillis + draw * (upper - baseMillis))
     }
     default:
-      return millis * (jitter.min + draw * (jitter.max - jitter.min))
+      return times(millis, jitter.min + draw * (jitter.max - jitter.min))
   }
 }
 
