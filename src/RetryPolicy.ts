@@ -34,12 +34,14 @@ import * as RetrySchedule from "./RetrySchedule.js"
  * ```ts
  * import { RetryPolicy } from "effect-retry"
  *
- * try {
- *   RetryPolicy.make({ maxAttempts: 0 })
- * } catch (error) {
- *   if (error instanceof RetryPolicy.InvalidRetryPolicy) console.log(error.message)
- *   // Invalid retry policy: maxAttempts is 0, expected an integer >= 1
+ * const attempt = (maxAttempts: number): string => {
+ *   try {
+ *     return `${RetryPolicy.make({ maxAttempts }).maxAttempts} attempts`
+ *   } catch (error) {
+ *     return error instanceof RetryPolicy.InvalidRetryPolicy ? error.message : "unexpected"
+ *   }
  * }
+ * attempt(0) // "Invalid retry policy: maxAttempts is 0, expected an integer >= 1"
  * ```
  *
  * @since 0.1.0
