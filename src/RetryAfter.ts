@@ -706,10 +706,15 @@ const anthropicSource: Source = (lookup, now) =>
     (name) => header(lookup, name, (value) => parseTimestamp(value, now))
   )
 
-/** In order of precedence. */
-const SOURCES: ReadonlyArray<Source> = [
+/** The headers that say when to retry, in order of precedence. */
+const RETRY_SOURCES: ReadonlyArray<Source> = [
   headerSource("retry-after-ms", parseMillis),
-  headerSource("retry-after", parse),
+  headerSource("retry-after", parse)
+]
+
+/** In order of precedence: the retry headers, then the rate-limit reset headers. */
+const SOURCES: ReadonlyArray<Source> = [
+  ...RETRY_SOURCES,
   headerSource("ratelimit", parseRateLimit),
   headerSource("ratelimit-reset", parseResetSeconds),
   headerSource("x-ratelimit-reset", parseResetSeconds),
@@ -758,4 +763,28 @@ const SOURCES: ReadonlyArray<Source> = [
 export const fromHeaders = (headers: HeadersInput, now: number): Option.Option<Duration.Duration> => {
   const lookup = toLookup(headers)
   return Arr.findFirst(SOURCES, (source) => source(lookup, now))
+}
+
+/**
+ * Like `fromHeaders`, but reads only `retry-after-ms` and `retry-after`: the
+ * headers that say when to retry. Rate-limit reset headers are sent on every
+ * response by many APIs and tell when a quota window resets, which is a
+ * retry time only for a 429; use this for other statuses.
+ *
+ * @since 0.1.0
+ * @category headers
+ * @example
+ * ```ts
+ * import { Option } from "effect"
+ * import { RetryAfter } from "effect-retry"
+ *
+ * const now = Date.UTC(2024, 4, 1, 12, 0, 0)
+ *
+ * RetryAfter.fromRetryAfterHeaders({ "x-ratelimit-reset": "30" }, now) // Option.none()
+ * RetryAfter.fromRetryAfterHeaders({ "retry-after": "3" }, now).pipe(Option.isSome) // true
+ * ```
+ */
+export const fromRetryAfterHeaders = (headers: HeadersInput, now: number): Option.Option<Duration.Duration> => {
+  const lookup = toLookup(headers)
+  return Arr.findFirst(RETRY_SOURCES, (source) => source(lookup, now))
 }

@@ -273,6 +273,31 @@ for (const [name, clientLayer] of clients) {
         expect(events[1]).toMatchObject({ _tag: "Succeeded", attempts: 2, http: { method: "GET", url: server.url("/items") } })
       }))
 
+    it.effect("rate-limit reset headers count on a 429, not on a 502", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        const resetIn = { "x-ratelimit-reset-requests": "300ms", "x-ratelimit-reset": `${Math.floor(Date.now() / 1000) + 3600}` }
+        yield* server.script((_, hit) => hit === 1 ? status(502, resetIn) : status(200))
+        const policy = fast.pipe(RetryPolicy.update({ retryAfter: { max: "1 second", spread: 0 } }))
+        const response = yield* (yield* client({}, policy)).get(server.url())
+        // The 502 is retried after the 10 ms backoff: the quota headers neither delay nor stop it.
+        expect(response.status).toBe(200)
+        expect(gaps(server.hits())[0]).toBeLessThan(250)
+        yield* server.script((_, hit) => hit === 1 ? status(429, { "x-ratelimit-reset-requests": "300ms" }) : status(200))
+        expect((yield* (yield* client({}, policy)).get(server.url())).status).toBe(200)
+        expect(gaps(server.hits())[0]).toBeGreaterThanOrEqual(300)
+      }))
+
+    it.effect("honours Retry-After when a filterStatusOk below the middleware made the status an error", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script((_, hit) => hit === 1 ? status(429, { "retry-after-ms": "300" }) : status(200))
+        const filtered = (yield* HttpClient.HttpClient).pipe(HttpClient.filterStatusOk, HttpRetry.withRetry(fast))
+        const response = yield* filtered.get(server.url())
+        expect(response.status).toBe(200)
+        expect(gaps(server.hits())[0]).toBeGreaterThanOrEqual(300)
+      }))
+
     it.effect("the RetryObserver in scope receives HTTP events too", () =>
       Effect.gen(function*() {
         const server = yield* TestServer

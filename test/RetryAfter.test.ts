@@ -524,3 +524,20 @@ describe("RetryAfter", () => {
     })
   })
 })
+
+describe("RetryAfter.fromRetryAfterHeaders", () => {
+  const now = Date.UTC(2024, 4, 1, 12, 0, 0)
+  it("reads retry-after-ms and retry-after, never the rate-limit reset headers", () => {
+    expect(RetryAfter.fromRetryAfterHeaders({ "Retry-After-Ms": "250" }, now)).toEqual(Option.some(Duration.millis(250)))
+    expect(RetryAfter.fromRetryAfterHeaders({ "retry-after": "2" }, now)).toEqual(Option.some(Duration.seconds(2)))
+    const resets = {
+      ratelimit: "\"default\";r=0;t=30",
+      "ratelimit-reset": "30",
+      "x-ratelimit-reset": "30",
+      "x-ratelimit-reset-requests": "6s",
+      "anthropic-ratelimit-requests-reset": "2024-05-01T12:00:30Z"
+    }
+    expect(RetryAfter.fromRetryAfterHeaders(resets, now)).toEqual(Option.none())
+    expect(Option.isSome(RetryAfter.fromHeaders(resets, now))).toBe(true)
+  })
+})

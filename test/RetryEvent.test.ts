@@ -283,6 +283,13 @@ describe("logs", () => {
       expect(second.logs.map((log) => `${log.level} ${log.message[0]}`)).toEqual([
         "DEBUG gave up after 1 attempt (not-retryable)"
       ])
+      // Any other give-up at the first attempt is a Warning: here a hint beyond retryAfter.max.
+      const third = captureLogs()
+      const tooLong = Effect.fail(new Busy({ retryAfter: "2 minutes" }))
+      yield* runClocked(Retry.retry(tooLong, plain).pipe(Effect.provide(third.layer)))
+      expect(third.logs.map((log) => `${log.level} ${log.message[0]}`)).toEqual([
+        "WARN gave up after 1 attempt (retry-after-too-long)"
+      ])
     }))
 })
 

@@ -20,11 +20,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Option from "effect/Option"
-import * as Random from "effect/Random"
 import * as Stream from "effect/Stream"
 import { runWithRetry } from "../internal/loop.js"
 import * as Validate from "../internal/validate.js"
-import * as RetryAfter from "../RetryAfter.js"
 import type * as RetryBudget from "../RetryBudget.js"
 import type * as RetryEvent from "../RetryEvent.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
@@ -201,18 +199,11 @@ const statusOf = (error: unknown): number | undefined => {
   return undefined
 }
 
-const hex = (n: number, width: number) => n.toString(16).padStart(width, "0")
-
-/** A random version 4 UUID, drawn from Effect's `Random`. */
-const randomUuid: Effect.Effect<string> = Effect.map(
-  Effect.replicateEffect(Random.nextIntBetween(0, 0x10000), 8),
-  (words) => {
-    const [a, b, c, d, e, f, g, h] = words.map((word, i) =>
-      hex(i === 3 ? 0x4000 | (word & 0x0fff) : i === 4 ? 0x8000 | (word & 0x3fff) : word, 4)
-    )
-    return `${a}${b}-${c}-${d}-${e}-${f}${g}${h}`
-  }
-)
+// Idempotency keys must not repeat across processes: a key reused by another
+// request makes the server replay that request's response. They come from
+// the platform's cryptographic generator, not from Effect's Random, whose
+// default is seeded once per process (and is often seeded on purpose in tests).
+const randomUuid: Effect.Effect<string> = Effect.sync(() => globalThis.crypto.randomUUID())
 
 interface Resolved {
   readonly statuses: ReadonlySet<number>
@@ -285,8 +276,8 @@ const postprocessOf = (client: HttpClient.HttpClient.With<any, any>): Postproces
  * - Retried: `RequestError` "Transport" (refused, reset, DNS), `attemptTimeout`
  *   expiry, and responses whose status is in `retryOn` (or that say
  *   `x-should-retry: true`, from 400 up). `x-should-retry: false` stops.
- * - Retry-After, retry-after-ms and the rate-limit reset headers feed the
- *   policy's `retryAfter` rules.
+ * - Retry-After and retry-after-ms (and, on a 429, the rate-limit reset
+ *   headers) feed the policy's `retryAfter` rules.
  * - Only idempotent methods are retried, and POST/PATCH with an
  *   `Idempotency-Key`; `idempotencyKey: "auto"` adds one key per call.
  * - A header that HTTP forbids fails the call with `RequestError` "Encode"
@@ -366,7 +357,7 @@ export const withRetry: {
         Classify.isRetryableResponse(response, resolved.statuses)
           ? Effect.flatMap(Clock.currentTimeMillis, (now) => {
             pending = response
-            const retryAfter = Option.getOrUndefined(RetryAfter.fromHeaders(response.headers, now))
+            const retryAfter = Option.getOrUndefined(Classify.retryAfterOf(response, now))
             return Effect.fail(new RetryableStatus({ response, retryAfter }))
           })
           : Effect.succeed(response)
@@ -386,6 +377,7 @@ export const withRetry: {
       return runWithRetry(attempt, policy, {
         isRetryable: isRetryableFailure,
         onEvent: options.onEvent,
+        hint: Classify.hintOf,
         budget: options.budget,
         describe,
         recover: (error) => error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error)

@@ -19,6 +19,8 @@ export interface LoopOptions<A, E> {
   readonly onEvent?: Listener | undefined
   /** Adds request details to each event (HTTP). */
   readonly describe?: ((error: E | undefined) => RetryEvent.HttpInfo) | undefined
+  /** Reads a failure's Retry-After hint; `Retryable.retryAfter` by default. */
+  readonly hint?: ((error: E, now: number) => Option.Option<Duration.Duration>) | undefined
   /** A budget to draw on instead of the `RetryBudget` in the context. */
   readonly budget?: RetryBudget.Service | undefined
   /** What the call ends with when it gives up; by default it fails with the last error. */
@@ -68,6 +70,7 @@ const decide = <E>(
   policy: RetryPolicy.RetryPolicy,
   plan: Plan,
   isRetryable: (error: E) => boolean,
+  hintOf: (error: E, now: number) => Option.Option<Duration.Duration>,
   error: E,
   attempts: number,
   previousMillis: number,
@@ -80,7 +83,7 @@ const decide = <E>(
   const withBackoff = (draw: number): Effect.Effect<Decision> => {
     const jittered = Delay.jitterMillis(policy.jitter, exponential, draw, plan.baseMillis, previousMillis, plan.capMillis)
     const backoffMillis = Math.min(jittered, plan.capMillis)
-    const hint = plan.hints === undefined ? Option.none() : Retryable.retryAfter(error)
+    const hint = plan.hints === undefined ? Option.none() : hintOf(error, now)
     if (plan.hints === undefined || Option.isNone(hint)) return Effect.succeed(withinDeadline(backoffMillis, backoffMillis))
     const rules = plan.hints
     const hintMillis = Duration.toMillis(hint.value)
@@ -119,6 +122,7 @@ export const runWithRetry = <A, E, R>(
   const http = (error: E | undefined) => describe === undefined ? {} : { http: describe(error) }
 
   const plan = planOf(policy)
+  const hintOf = options.hint ?? Retryable.retryAfter
 
   /** Where one run of the call stands once it has failed, so that its end can be reported however it comes. */
   interface Run {
@@ -134,7 +138,7 @@ export const runWithRetry = <A, E, R>(
   const loop = (run: Run, previousMillis: number): Effect.Effect<A, E, R> =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.flatMap(
-        decide(policy, plan, options.isRetryable, run.error, run.attempts, previousMillis, run.startMillis, now),
+        decide(policy, plan, options.isRetryable, hintOf, run.error, run.attempts, previousMillis, run.startMillis, now),
         (decision) => {
           if (decision._tag === "Stop") return giveUp(run, decision.reason)
           return run.budget === undefined
@@ -167,8 +171,11 @@ export const runWithRetry = <A, E, R>(
       onSuccess: (value) => {
         run.ended = true
         const succeeded = report(RetryEvent.Succeeded({ attempts: attempts + 1, name, ...http(undefined) }), options.onEvent)
+        // Uninterruptible: once `ended` is set, the closing event must reach every listener.
         return Effect.as(
-          run.budget === undefined ? succeeded : Effect.zipRight(run.budget.succeeded(run.spent), succeeded),
+          Effect.uninterruptible(
+            run.budget === undefined ? succeeded : Effect.zipRight(run.budget.succeeded(run.spent), succeeded)
+          ),
           value
         )
       }
@@ -182,7 +189,7 @@ export const runWithRetry = <A, E, R>(
   const recover = options.recover ?? Effect.fail
   const giveUp = (run: Run, reason: RetryEvent.GiveUpReason): Effect.Effect<A, E> => {
     run.ended = true
-    return Effect.zipRight(reportGaveUp(run, reason), recover(run.error))
+    return Effect.zipRight(Effect.uninterruptible(reportGaveUp(run, reason)), recover(run.error))
   }
   const reportGaveUp = (run: Run, reason: RetryEvent.GiveUpReason) =>
     report(

@@ -71,12 +71,16 @@ const metricsFor = (name: Option.Option<string>): PolicyMetrics => {
 const unnamedMetrics = metricsFor(Option.none())
 const namedMetrics = new Map<string, PolicyMetrics>()
 
+// Policy names are usually a handful; past this many the cache stops growing
+// and further names build their metric effects per event.
+const MAX_CACHED_NAMES = 256
+
 const policyMetrics = (name: Option.Option<string>): PolicyMetrics => {
   if (Option.isNone(name)) return unnamedMetrics
   let metrics = namedMetrics.get(name.value)
   if (metrics === undefined) {
     metrics = metricsFor(name)
-    namedMetrics.set(name.value, metrics)
+    if (namedMetrics.size < MAX_CACHED_NAMES) namedMetrics.set(name.value, metrics)
   }
   return metrics
 }
@@ -93,8 +97,12 @@ const recordMetrics = (event: RetryEvent.RetryEvent): Effect.Effect<void> => {
   }
 }
 
+// A first failure that is simply not retryable (a 404, a validation error) is
+// routine; every other give-up, even at the first attempt, is worth a Warning.
 const levelOf = (event: RetryEvent.RetryEvent): LogLevel.LogLevel =>
-  event._tag === "Succeeded" || (event._tag === "GaveUp" && event.attempts === 1) ? LogLevel.Debug : LogLevel.Warning
+  event._tag === "Succeeded" || (event._tag === "GaveUp" && event.attempts === 1 && event.reason === "not-retryable")
+    ? LogLevel.Debug
+    : LogLevel.Warning
 
 // Annotating logs is costly, so the level is checked first: a program that
 // filters Warning out pays next to nothing per retry.

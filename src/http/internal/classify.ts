@@ -1,6 +1,9 @@
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as ClientResponse from "@effect/platform/HttpClientResponse"
 import { isTimeoutException } from "effect/Cause"
+import type * as Duration from "effect/Duration"
+import type * as Option from "effect/Option"
+import * as RetryAfter from "../../RetryAfter.js"
 import * as Retryable from "../../Retryable.js"
 
 const TRANSPORT_CODES = new Set([
@@ -50,6 +53,25 @@ export const isRetryableResponse = (
   response: ClientResponse.HttpClientResponse,
   statuses: ReadonlySet<number>
 ): boolean => response.status >= 400 && (serverSays(response) ?? statuses.has(response.status))
+
+/**
+ * The delay a response asks for. Rate-limit reset headers count only on a
+ * 429: many APIs send them on every response, where they tell when a quota
+ * window resets, not when to retry.
+ */
+export const retryAfterOf = (
+  response: ClientResponse.HttpClientResponse,
+  now: number
+): Option.Option<Duration.Duration> =>
+  response.status === 429
+    ? RetryAfter.fromHeaders(response.headers, now)
+    : RetryAfter.fromRetryAfterHeaders(response.headers, now)
+
+/** The Retry-After hint of a failure: from a response the failure carries, or the `Retryable` protocol. */
+export const hintOf = (error: unknown, now: number): Option.Option<Duration.Duration> =>
+  HttpClientError.isHttpClientError(error) && error._tag === "ResponseError" && error.reason === "StatusCode"
+    ? retryAfterOf(error.response, now)
+    : Retryable.retryAfter(error)
 
 /** The HTTP classification of a failure. */
 export const isRetryableError = (error: unknown, statuses: ReadonlySet<number>): boolean => {
