@@ -55,6 +55,22 @@ export interface HttpInfo {
 }
 
 /**
+ * Where a retry's delay came from: the policy's backoff, or a Retry-After hint
+ * of the failure (a header, or an error's `retryAfter`).
+ *
+ * @example
+ * ```ts
+ * import type { RetryEvent } from "effect-retry"
+ *
+ * const source: RetryEvent.DelaySource = "retry-after"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DelaySource = "backoff" | "retry-after"
+
+/**
  * An attempt failed and another will start after `delay`. `attempt` is the
  * 1-based number of the attempt that just failed.
  *
@@ -76,6 +92,8 @@ export interface Retrying {
   readonly attempt: number
   readonly maxAttempts: number
   readonly delay: Duration.Duration
+  /** Where the delay came from; set on every event `Retry.retry` and `withRetry` report. */
+  readonly delayFrom?: DelaySource | undefined
   readonly error: unknown
   readonly name: Option.Option<string>
   readonly http?: HttpInfo | undefined

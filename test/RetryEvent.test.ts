@@ -293,6 +293,23 @@ describe("logs", () => {
     }))
 })
 
+describe("where a delay came from", () => {
+  it.effect("Retrying says backoff or retry-after", () =>
+    Effect.gen(function*() {
+      let n = 0
+      const call = Effect.suspend(() => {
+        n++
+        return n === 1 ? Effect.fail(new Busy({ retryAfter: "2 seconds" })) : n === 2 ? Effect.fail(new Busy({})) : Effect.succeed("ok")
+      })
+      const events = collectEvents()
+      yield* runClocked(Retry.retry(call, plain, { onEvent: events.onEvent }))
+      expect(events.events.filter(RetryEvent.$is("Retrying")).map((event) => event.delayFrom)).toEqual([
+        "retry-after",
+        "backoff"
+      ])
+    }))
+})
+
 describe("metrics", () => {
   const counter = (metric: Metric.Metric.Counter<number>, ...tags: ReadonlyArray<readonly [string, string]>) =>
     Metric.value(tags.reduce((m, [key, value]) => Metric.tagged(m, key, value), metric)).pipe(

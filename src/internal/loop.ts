@@ -28,7 +28,12 @@ export interface LoopOptions<A, E> {
 }
 
 type Decision =
-  | { readonly _tag: "Retry"; readonly delayMillis: number; readonly backoffMillis: number }
+  | {
+    readonly _tag: "Retry"
+    readonly delayMillis: number
+    readonly backoffMillis: number
+    readonly delayFrom: RetryEvent.DelaySource
+  }
   | { readonly _tag: "Stop"; readonly reason: RetryEvent.GiveUpReason }
 
 const stop = (reason: RetryEvent.GiveUpReason): Decision => ({ _tag: "Stop", reason })
@@ -84,7 +89,7 @@ const decide = <E>(
     const jittered = Delay.jitterMillis(policy.jitter, exponential, draw, plan.baseMillis, previousMillis, plan.capMillis)
     const backoffMillis = Math.min(jittered, plan.capMillis)
     const hint = plan.hints === undefined ? Option.none() : hintOf(error, now)
-    if (plan.hints === undefined || Option.isNone(hint)) return Effect.succeed(withinDeadline(backoffMillis, backoffMillis))
+    if (plan.hints === undefined || Option.isNone(hint)) return Effect.succeed(withinDeadline(backoffMillis, backoffMillis, "backoff"))
     const rules = plan.hints
     const hintMillis = Duration.toMillis(hint.value)
     const withHint = (hintDraw: number): Decision => {
@@ -93,17 +98,17 @@ const decide = <E>(
         case "TooLong":
           return stop("retry-after-too-long")
         case "Wait":
-          return withinDeadline(outcome.millis, backoffMillis)
+          return withinDeadline(outcome.millis, backoffMillis, "retry-after")
         case "UseBackoff":
-          return withinDeadline(backoffMillis, backoffMillis)
+          return withinDeadline(backoffMillis, backoffMillis, "backoff")
       }
     }
     return Delay.hintDraws(rules, hintMillis) ? Effect.map(Random.next, withHint) : Effect.succeed(withHint(0))
   }
-  const withinDeadline = (delayMillis: number, backoffMillis: number): Decision =>
+  const withinDeadline = (delayMillis: number, backoffMillis: number, delayFrom: RetryEvent.DelaySource): Decision =>
     plan.maxElapsedMillis !== undefined && Delay.overshoots(startMillis, now, delayMillis, plan.maxElapsedMillis)
       ? stop("deadline")
-      : { _tag: "Retry", delayMillis, backoffMillis }
+      : { _tag: "Retry", delayMillis, backoffMillis, delayFrom }
   return Delay.jitterDraws(policy.jitter) ? Effect.flatMap(Random.next, withBackoff) : withBackoff(0)
 }
 
@@ -158,6 +163,7 @@ export const runWithRetry = <A, E, R>(
       attempt: attempts,
       maxAttempts: policy.maxAttempts,
       delay: Duration.millis(delayMillis),
+      delayFrom: decision.delayFrom,
       error,
       name,
       ...http(error)

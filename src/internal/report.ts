@@ -39,6 +39,7 @@ const annotations = (event: RetryEvent.RetryEvent): Record<string, unknown> => {
         attempt: event.attempt,
         maxAttempts: event.maxAttempts,
         delayMs: Math.round(Duration.toMillis(event.delay)),
+        ...(event.delayFrom === undefined ? {} : { delayFrom: event.delayFrom }),
         error: errorTag(event.error)
       }
     case "Succeeded":
