@@ -22,6 +22,7 @@ import * as Schedule from "effect/Schedule"
 import * as Defaults from "./internal/defaults.js"
 import type * as Delay from "./internal/delay.js"
 import { InvalidRetryPolicy as InvalidRetryPolicyError } from "./internal/errors.js"
+import { resolveJitter, resolveRetryAfter as resolveRetryAfterRules } from "./internal/resolve.js"
 import * as Validate from "./internal/validate.js"
 import * as Retryable from "./Retryable.js"
 import * as RetrySchedule from "./RetrySchedule.js"
@@ -230,14 +231,14 @@ const frozenStruct = <A extends Record<string, unknown>>(fields: A): A => {
 
 const resolveRetryAfter = (value: unknown): RetryAfterRules | false => {
   if (value === false) return false
-  const rules: Delay.HintRules = RetrySchedule.resolveRetryAfter("retryAfter", (value ?? {}) as any)
+  const rules: Delay.HintRules = resolveRetryAfterRules("retryAfter", (value ?? {}) as any)
   return frozenStruct({ max: Duration.millis(rules.maxMillis), whenAboveMax: rules.whenAboveMax, spread: rules.spread })
 }
 
 const resolve = (input: unknown): RetryPolicy => {
   const options = Validate.record("options", input ?? {})
   Validate.knownKeys("", options, fieldNames)
-  const jitter = RetrySchedule.resolveJitter("jitter", options.jitter ?? Defaults.jitter)
+  const jitter = resolveJitter("jitter", options.jitter ?? Defaults.jitter)
   return new PolicyImpl({
       maxAttempts: Validate.integerAtLeast("maxAttempts", options.maxAttempts ?? Defaults.maxAttempts, 1),
       baseDelay: Validate.duration("baseDelay", options.baseDelay ?? Defaults.baseDelay),
@@ -371,8 +372,8 @@ export const toOptions = (self: RetryPolicy): Options => ({
  */
 export const isRetryPolicy = (u: unknown): u is RetryPolicy => typeof u === "object" && u !== null && TypeId in u
 
-/** @internal */
-export const scheduleWithout = (
+/** The policy's schedule without its deadline. */
+const scheduleWithout = (
   policy: RetryPolicy,
   isRetryable: (error: unknown) => boolean
 ): Schedule.Schedule<Duration.Duration, unknown> =>
@@ -465,7 +466,7 @@ export const config: Config.Config<RetryPolicy> = Config.all({
   factor: Config.option(
     validated(Config.number("FACTOR"), (n) => Validate.numberAtLeast("factor", n, 1))
   ),
-  jitter: Config.option(validated(Config.string("JITTER"), (text) => RetrySchedule.resolveJitter("jitter", text))),
+  jitter: Config.option(validated(Config.string("JITTER"), (text) => resolveJitter("jitter", text))),
   maxElapsed: durationKey("MAX_ELAPSED", "maxElapsed"),
   retryAfterMax: durationKey("RETRY_AFTER_MAX", "retryAfter.max"),
   whenAboveMax: Config.option(
