@@ -323,8 +323,11 @@ export const makeRatio = (options: RatioOptions = {}): Effect.Effect<Service> =>
   const slotAt = (now: number) => Math.floor(now / slotMillis)
   return Effect.sync(() => {
     const window = new Window()
-    const capacityAt = (slot: number) => Math.floor((window.totals(slot).requests * percent) / 100 + reserve)
-    const availableAt = (slot: number) => Math.max(0, capacityAt(slot) - window.totals(slot).retries)
+    const snapshotAt = (slot: number): Snapshot => {
+      const { requests, retries } = window.totals(slot)
+      const capacity = Math.floor((requests * percent) / 100 + reserve)
+      return { available: Math.max(0, capacity - retries), capacity }
+    }
     return make({
       request: (now) => {
         const slot = slotAt(now)
@@ -332,12 +335,12 @@ export const makeRatio = (options: RatioOptions = {}): Effect.Effect<Service> =>
       },
       withdraw: (_, now) => {
         const slot = slotAt(now)
-        if (availableAt(slot) < 1) return Option.none()
+        if (snapshotAt(slot).available < 1) return Option.none()
         window.retries[window.current(slot)]! += 1
         return Option.some(1)
       },
       succeeded: () => {},
-      snapshot: (now) => ({ available: availableAt(slotAt(now)), capacity: capacityAt(slotAt(now)) })
+      snapshot: (now) => snapshotAt(slotAt(now))
     })
   })
 }

@@ -205,10 +205,21 @@ const statusOf = (error: unknown): number | undefined => {
 // default is seeded once per process (and is often seeded on purpose in tests).
 const randomUuid: Effect.Effect<string> = Effect.sync(() => globalThis.crypto.randomUUID())
 
+// A retryable response's body is read and dropped so that its connection can
+// be reused, but for a bounded time: a body that stalls must not hold the call.
+// Running out interrupts the read, which aborts the request.
+const DEFAULT_DRAIN_LIMIT = Duration.seconds(1)
+
+/** Releases a response that will not be handed out, within `limit`. */
+const discard = (response: ClientResponse.HttpClientResponse, limit: Duration.Duration): Effect.Effect<void> =>
+  Effect.ignore(Effect.timeout(Stream.runDrain(response.stream), limit))
+
 interface Resolved {
   readonly statuses: ReadonlySet<number>
   readonly methods: ReadonlySet<string>
   readonly attemptTimeout: Option.Option<Duration.Duration>
+  /** How long a discarded response's body may take to drain. */
+  readonly drainLimit: Duration.Duration
   readonly idempotencyKey: boolean
   readonly attemptHeader: string | undefined
   readonly buffer: boolean
@@ -227,22 +238,26 @@ const resolveOptions = (options: Options): Resolved => {
     "budget"
   ])
   const statuses = options.retryOn ?? defaultStatuses
-  statuses.forEach((status, i) => Validate.integerAtLeast(`http.retryOn[${i}]`, status, 100) < 600 || (() => {
-    throw Validate.invalid(`http.retryOn[${i}]`, status, "an HTTP status from 100 to 599")
-  })())
+  statuses.forEach((status, i) => {
+    if (!Number.isInteger(status) || status < 100 || status > 599) {
+      throw Validate.invalid(`http.retryOn[${i}]`, status, "an HTTP status from 100 to 599")
+    }
+  })
   const methods = (options.methods ?? defaultMethods).map((method, i) => {
     if (typeof method !== "string" || !isToken(method)) throw Validate.invalid(`http.methods[${i}]`, method, "an HTTP method")
     return method.toUpperCase()
   })
+  const attemptTimeout = options.attemptTimeout === undefined
+    ? Option.none()
+    : Option.some(Validate.duration("http.attemptTimeout", options.attemptTimeout))
   if (options.attemptHeader !== undefined && !isToken(options.attemptHeader)) {
     throw Validate.invalid("http.attemptHeader", options.attemptHeader, "a valid header name")
   }
   return {
     statuses: new Set(statuses),
     methods: new Set(methods),
-    attemptTimeout: options.attemptTimeout === undefined
-      ? Option.none()
-      : Option.some(Validate.duration("http.attemptTimeout", options.attemptTimeout)),
+    attemptTimeout,
+    drainLimit: Option.getOrElse(attemptTimeout, () => DEFAULT_DRAIN_LIMIT),
     idempotencyKey: Validate.oneOf("http.idempotencyKey", options.idempotencyKey ?? "off", ["auto", "off"]) === "auto",
     attemptHeader: options.attemptHeader?.toLowerCase(),
     buffer: options.buffer === true
@@ -251,23 +266,18 @@ const resolveOptions = (options: Options): Resolved => {
 
 const needsKey = (method: string) => method === "POST" || method === "PATCH"
 
-// A retryable response's body is read and dropped so that its connection can
-// be reused, but for a bounded time: a body that stalls must not hold the call.
-// Running out interrupts the read, which aborts the request.
-const DEFAULT_DRAIN_LIMIT = Duration.seconds(1)
-
-/** Releases a response that will not be handed out, within `limit`. */
-const discard = (response: ClientResponse.HttpClientResponse, limit: Duration.Duration): Effect.Effect<void> =>
-  Effect.ignore(Effect.timeout(Stream.runDrain(response.stream), limit))
-
-type Postprocess = (
-  request: Effect.Effect<ClientRequest.HttpClientRequest, any, any>
-) => Effect.Effect<ClientResponse.HttpClientResponse, any, any>
+/** The two stages of a client that `HttpClient.makeWith` builds from. */
+interface Stages {
+  readonly preprocess: HttpClient.HttpClient.Preprocess<any, any>
+  readonly postprocess: (
+    request: Effect.Effect<ClientRequest.HttpClientRequest, any, any>
+  ) => Effect.Effect<ClientResponse.HttpClientResponse, any, any>
+}
 
 // `HttpClient.transform` hands the middleware an effect bound to one request;
-// retrying with a per-attempt header needs the inner client's postprocess, the
-// same field `transform` itself reads.
-const postprocessOf = (client: HttpClient.HttpClient.With<any, any>): Postprocess => (client as any).postprocess
+// retrying with a per-attempt header needs the inner client's stages, the same
+// fields `transform` itself reads.
+const stagesOf = (client: HttpClient.HttpClient.With<any, any>): Stages => client as unknown as Stages
 
 /**
  * Wraps an `HttpClient` so that each request it sends is retried on its own
@@ -325,7 +335,7 @@ export const withRetry: {
     options: Options = {}
   ): HttpClient.HttpClient.With<any, R> => {
     const resolved = resolveOptions(options)
-    const postprocess = postprocessOf(self)
+    const { postprocess, preprocess } = stagesOf(self)
     const extra = options.while
     const isRetryableFailure = (error: unknown) =>
       Classify.isRetryableError(error, resolved.statuses) && (extra === undefined || extra(error))
@@ -372,7 +382,7 @@ export const withRetry: {
         )
         return previous === undefined || resolved.buffer
           ? send
-          : Effect.zipRight(discard(previous, Option.getOrElse(resolved.attemptTimeout, () => DEFAULT_DRAIN_LIMIT)), send)
+          : Effect.zipRight(discard(previous, resolved.drainLimit), send)
       }
       return runWithRetry(attempt, policy, {
         isRetryable: isRetryableFailure,
@@ -407,7 +417,7 @@ export const withRetry: {
 
     return HttpClient.makeWith(
       (request: Effect.Effect<ClientRequest.HttpClientRequest, any, any>) => Effect.flatMap(request, checked),
-      (self as any).preprocess
+      preprocess
     )
   }
 )

@@ -114,7 +114,7 @@ const decide = <E>(
 
 /**
  * Runs `attempt(retries)` under a policy: the first attempt runs with nothing
- * around it but a `catchAll`, and the schedule is stepped only once an attempt
+ * around it but a `catchAll`, and each retry is decided only once an attempt
  * has failed, so the success path costs next to nothing.
  */
 export const runWithRetry = <A, E, R>(
@@ -147,16 +147,16 @@ export const runWithRetry = <A, E, R>(
         (decision) => {
           if (decision._tag === "Stop") return giveUp(run, decision.reason)
           return run.budget === undefined
-            ? retryAfterDelay(run, decision)
+            ? sleepThenRetry(run, decision)
             : Effect.flatMap(run.budget.withdraw(kindOf(run.error)), (tokens) => {
               if (Option.isNone(tokens)) return giveUp(run, "budget")
               run.spent += tokens.value
-              return retryAfterDelay(run, decision)
+              return sleepThenRetry(run, decision)
             })
         }
       ))
 
-  const retryAfterDelay = (run: Run, decision: Extract<Decision, { _tag: "Retry" }>): Effect.Effect<A, E, R> => {
+  const sleepThenRetry = (run: Run, decision: Extract<Decision, { _tag: "Retry" }>): Effect.Effect<A, E, R> => {
     const { attempts, error } = run
     const delayMillis = decision.delayMillis
     const event = RetryEvent.Retrying({
