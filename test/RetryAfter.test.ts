@@ -230,7 +230,12 @@ describe("RetryAfter", () => {
     it("round-trips Date.prototype.toUTCString", () => {
       fc.assert(
         fc.property(
-          fc.date({ min: new Date("0000-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59.999Z") }),
+          fc.date({
+            min: new Date("0000-01-01T00:00:00Z"),
+            max: new Date("9999-12-31T23:59:59.999Z"),
+            // Without it fast-check also draws new Date(NaN), which has no UTC string to round-trip.
+            noInvalidDate: true
+          }),
           (date) => {
             const seconds = Math.floor(date.getTime() / 1000) * 1000
             expect(RetryAfter.parseHttpDate(date.toUTCString(), NOW)).toStrictEqual(Option.some(seconds))
