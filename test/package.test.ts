@@ -219,10 +219,11 @@ beforeAll(async () => {
   writeFileSync(join(project, "tsconfig.bundler.json"), tsconfig("preserve", "bundler", ["bundler.ts"]))
 }, 240_000)
 
+// Removing the consumer's node_modules can take longer than the default 10 s hook timeout on a loaded machine.
 afterAll(() => {
   if (process.env["KEEP_PACKAGE_TEST_DIR"]) console.log(`package test files kept in ${tmp}`)
   else rmSync(tmp, { recursive: true, force: true })
-})
+}, 120_000)
 
 describe("the packed package", () => {
   it("holds the built entry points, the README and the LICENSE, and nothing else", () => {
