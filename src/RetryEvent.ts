@@ -16,6 +16,9 @@ import type * as Option from "effect/Option"
  * `Retry.retry` that ended (a policy gives the more specific reasons).
  * `"interrupted"` and `"defect"` close the events of a call that was
  * interrupted, or died, after it began retrying.
+ * `"body-not-replayable"`: an HTTP request whose body could not be sent again
+ * byte for byte (a one-shot stream) met a retryable failure on its only
+ * attempt.
  *
  * @example
  * ```ts
@@ -36,6 +39,7 @@ export type GiveUpReason =
   | "schedule-done"
   | "interrupted"
   | "defect"
+  | "body-not-replayable"
 
 /**
  * Request details that HTTP retries add to their events. The URL has no query
