@@ -2,6 +2,8 @@
 // built types. Usage: node scripts/build.mjs [--out DIR] [--lib DIR]
 //   --lib DIR  a built library (the dist/ of scripts/build.mjs at the root);
 //              without it the library is built first into the root's dist/.
+//              DIR must lie inside the repository (node_modules/.cache/... will
+//              do), so that the library's .d.ts files find effect in node_modules.
 // With --lib the CLI compiles against that build through a generated tsconfig
 // whose "paths" point at it, so the package test can build both packages into
 // a temporary directory without touching the working tree's dist/.
@@ -23,6 +25,7 @@ const option = (name) => {
 }
 const out = option("--out") ?? join(cliRoot, "dist")
 const lib = option("--lib")
+if (lib !== undefined && !lib.startsWith(repoRoot)) throw new Error(`--lib must be inside ${repoRoot}: ${lib}`)
 
 const tsc = createRequire(join(repoRoot, "package.json")).resolve("typescript/bin/tsc")
 
@@ -43,6 +46,7 @@ if (lib !== undefined) {
       compilerOptions: {
         rootDir: join(cliRoot, "src"),
         baseUrl: lib,
+        typeRoots: [join(repoRoot, "node_modules", "@types")],
         paths: {
           "effect-retry": ["./esm/index.d.ts"],
           "effect-retry/http": ["./esm/http/index.d.ts"]
