@@ -11,7 +11,6 @@
 import * as Arr from "effect/Array"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
-import * as Order from "effect/Order"
 import * as Predicate from "effect/Predicate"
 
 // -----------------------------------------------------------------------------
@@ -223,22 +222,27 @@ interface DateTime {
 
 /**
  * Converts UTC calendar fields to epoch milliseconds, rejecting anything that
- * `Date.UTC` would silently normalize (31 Feb, hour 24, second 60, ...) by
- * checking that the fields survive a round trip.
+ * `Date.UTC` would silently normalize (31 Feb, hour 24, minute 60, ...) by
+ * checking that the fields survive a round trip. A leap second is accepted
+ * where one can occur, at 23:59:60 (RFC 9110's `second` is 00-60, RFC 3339's
+ * too), and read as the first instant of the next day, since epoch time has
+ * no leap seconds.
  */
 const toEpochMillis = (fields: DateTime): Option.Option<number> => {
+  const leap = fields.second === 60 && fields.hour === 23 && fields.minute === 59
+  const second = leap ? 59 : fields.second
   // `Date.UTC` maps the years 0-99 to 1900-1999; computing one full cycle
   // later sidesteps that without changing the month lengths or leap days.
   const year = fields.year + GREGORIAN_CYCLE_YEARS
-  const millis = Date.UTC(year, fields.month - 1, fields.day, fields.hour, fields.minute, fields.second)
+  const millis = Date.UTC(year, fields.month - 1, fields.day, fields.hour, fields.minute, second)
   const date = new Date(millis)
   const valid = date.getUTCFullYear() === year &&
     date.getUTCMonth() === fields.month - 1 &&
     date.getUTCDate() === fields.day &&
     date.getUTCHours() === fields.hour &&
     date.getUTCMinutes() === fields.minute &&
-    date.getUTCSeconds() === fields.second
-  return valid ? Option.some(millis - GREGORIAN_CYCLE_MILLIS) : Option.none()
+    date.getUTCSeconds() === second
+  return valid ? Option.some(millis - GREGORIAN_CYCLE_MILLIS + (leap ? 1000 : 0)) : Option.none()
 }
 
 const group = (match: RegExpExecArray, index: number): string => match[index] ?? ""
@@ -271,16 +275,15 @@ const ASCTIME_DATE = new RegExp(
 )
 
 /**
- * Resolves the two-digit year of an RFC 850 date (RFC 9110 section 5.6.7):
- * the year in the current century with those digits, unless that is more
- * than 50 years in the future, in which case the previous century's.
+ * The instant 50 years after `now`, on the same calendar date and time: an
+ * RFC 850 date later than that means the previous century (RFC 9110 section
+ * 5.6.7 compares dates, not years).
  */
-const expandTwoDigitYear = (twoDigits: number, now: number): number => {
-  const currentYear = new Date(now).getUTCFullYear()
-  const year = currentYear - (currentYear % 100) + twoDigits
-  return year - currentYear > 50 ? year - 100 : year
+const fiftyYearsAfter = (now: number): number => {
+  const date = new Date(now)
+  date.setUTCFullYear(date.getUTCFullYear() + 50)
+  return date.getTime()
 }
-
 const parseImfFixdate = (value: string): Option.Option<number> => {
   const match = IMF_FIXDATE.exec(value)
   return match === null ? Option.none() : toEpochMillis({
@@ -293,16 +296,29 @@ const parseImfFixdate = (value: string): Option.Option<number> => {
   })
 }
 
+/**
+ * Reads an RFC 850 date: the two-digit year is taken in the century of `now`,
+ * unless the whole date is then more than 50 years after `now`, in which case
+ * the previous century's.
+ */
 const parseRfc850Date = (value: string, now: number): Option.Option<number> => {
   const match = RFC850_DATE.exec(value)
-  return match === null ? Option.none() : toEpochMillis({
-    year: expandTwoDigitYear(Number(group(match, 3)), now),
+  if (match === null) return Option.none()
+  const currentYear = new Date(now).getUTCFullYear()
+  const fields = (year: number): DateTime => ({
+    year,
     month: monthNumber(group(match, 2)),
     day: Number(group(match, 1)),
     hour: Number(group(match, 4)),
     minute: Number(group(match, 5)),
     second: Number(group(match, 6))
   })
+  const year = currentYear - (currentYear % 100) + Number(group(match, 3))
+  const limit = fiftyYearsAfter(now)
+  return Option.flatMap(
+    toEpochMillis(fields(year)),
+    (millis) => millis > limit ? toEpochMillis(fields(year - 100)) : Option.some(millis)
+  )
 }
 
 const parseAsctimeDate = (value: string): Option.Option<number> => {
@@ -321,9 +337,10 @@ const parseAsctimeDate = (value: string): Option.Option<number> => {
  * Parses an HTTP-date (RFC 9110 section 5.6.7) into epoch milliseconds.
  * Accepts the preferred IMF-fixdate form and the two obsolete forms (RFC 850
  * and asctime), all read as GMT. Names are case-sensitive and impossible
- * dates or times (such as 31 Feb or a leap second) are rejected. `now`
- * (epoch milliseconds) is only used to resolve the two-digit year of RFC 850
- * dates.
+ * dates or times (such as 31 Feb, or a second 60 other than the leap second
+ * 23:59:60) are rejected. `now` (epoch milliseconds) is only used to resolve
+ * the two-digit year of RFC 850 dates: a date more than 50 years after `now`
+ * means the previous century.
  *
  * @since 0.1.0
  * @category parsing
@@ -381,8 +398,8 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?
 /**
  * Parses an RFC 3339 timestamp such as `2024-05-01T12:00:30Z` or
  * `2024-05-01T14:00:30.250+02:00` into epoch milliseconds. Fractional
- * seconds are truncated to millisecond precision. Impossible dates and times,
- * including leap seconds, are rejected.
+ * seconds are truncated to millisecond precision. Impossible dates and times
+ * are rejected; a leap second (23:59:60) reads as the next day's first instant.
  *
  * @since 0.1.0
  * @category parsing
@@ -562,28 +579,55 @@ const integerParameter = (member: Member, key: string): Option.Option<number> =>
   return item !== undefined && item._tag === "Integer" ? Option.some(item.value) : Option.none()
 }
 
-interface Policy {
-  readonly remaining: Option.Option<number>
-  readonly reset: number
+/**
+ * A rate-limit budget, as the headers describe it: when it resets, and how
+ * much of it is left when they say so.
+ */
+interface Budget {
+  readonly reset: Duration.Duration
+  readonly remaining: number | undefined
 }
 
-const toPolicy = (member: Member): Option.Option<Policy> =>
-  member.isItem
-    ? integerParameter(member, "t").pipe(
-      Option.filter((reset) => reset >= 0),
-      Option.map((reset) => ({ remaining: integerParameter(member, "r"), reset }))
-    )
-    : Option.none()
+const isExhausted = (budget: Budget): boolean => budget.remaining !== undefined && budget.remaining <= 0
 
-const isExhausted = (policy: Policy): boolean => Option.exists(policy.remaining, (remaining) => remaining <= 0)
+/**
+ * The reset to wait for: the latest among the exhausted budgets (all of them
+ * must reset before a request can pass), or, when none says it is exhausted,
+ * the latest among all. One pass, no spread: safe for any number of budgets.
+ */
+const resetToWaitFor = (budgets: Iterable<Budget>): Option.Option<Duration.Duration> => {
+  let latest: Duration.Duration | undefined
+  let latestExhausted: Duration.Duration | undefined
+  for (const budget of budgets) {
+    if (latest === undefined || Duration.greaterThan(budget.reset, latest)) latest = budget.reset
+    if (isExhausted(budget) && (latestExhausted === undefined || Duration.greaterThan(budget.reset, latestExhausted))) {
+      latestExhausted = budget.reset
+    }
+  }
+  return Option.fromNullable(latestExhausted ?? latest)
+}
+
+/** The policies of a `RateLimit` field that have a valid `t`, as budgets. */
+const rateLimitBudgets = (value: string): Array<Budget> => {
+  const members = parseList(value)
+  const budgets: Array<Budget> = []
+  if (members === undefined) return budgets
+  for (const member of members) {
+    if (!member.isItem) continue
+    const reset = integerParameter(member, "t")
+    if (Option.isNone(reset) || reset.value < 0) continue
+    budgets.push({ reset: Duration.seconds(reset.value), remaining: Option.getOrUndefined(integerParameter(member, "r")) })
+  }
+  return budgets
+}
 
 /**
  * Parses the IETF `RateLimit` structured field
  * (draft-ietf-httpapi-ratelimit-headers), such as `"default";r=50;t=30`, and
  * returns the `t` (reset) parameter as a duration in seconds. When several
- * policies are listed, the longest reset among the exhausted ones (`r=0`)
+ * policies are listed, the latest reset among the exhausted ones (`r=0`)
  * wins, since all of them must reset before a request can succeed; if none
- * is exhausted, the first policy with a valid `t` is used.
+ * is exhausted, the latest reset of all.
  *
  * @since 0.1.0
  * @category parsing
@@ -593,22 +637,12 @@ const isExhausted = (policy: Policy): boolean => Option.exists(policy.remaining,
  * import { RetryAfter } from "effect-retry"
  *
  * RetryAfter.parseRateLimit(`"default";r=50;t=30`).pipe(Option.map(Duration.toMillis)) // Option.some(30000)
- * RetryAfter.parseRateLimit(`"a";r=5;t=10, "b";r=0;t=60`).pipe(Option.map(Duration.toMillis)) // Option.some(60000)
+ * RetryAfter.parseRateLimit(`"a";r=5;t=10, "b";r=0;t=6`).pipe(Option.map(Duration.toMillis)) // Option.some(6000)
  * RetryAfter.parseRateLimit(`"default";r=50`) // Option.none()
  * ```
  */
-export const parseRateLimit = (value: string): Option.Option<Duration.Duration> => {
-  const members = parseList(value)
-  if (members === undefined) {
-    return Option.none()
-  }
-  const policies = Arr.getSomes(members.map(toPolicy))
-  const exhausted = policies.filter(isExhausted)
-  const reset = Arr.isNonEmptyReadonlyArray(exhausted)
-    ? Option.some(Math.max(...exhausted.map((policy) => policy.reset)))
-    : Option.map(Arr.head(policies), (policy) => policy.reset)
-  return Option.map(reset, Duration.seconds)
-}
+export const parseRateLimit = (value: string): Option.Option<Duration.Duration> =>
+  resetToWaitFor(rateLimitBudgets(value))
 
 // -----------------------------------------------------------------------------
 // headers
@@ -640,7 +674,8 @@ interface Lookup {
   readonly names: () => ReadonlyArray<string>
 }
 
-const ANTHROPIC_RESET = /^anthropic-ratelimit-.+-reset$/
+/** `anthropic-ratelimit-<budget>-reset`; the budget's name is the group. */
+const ANTHROPIC_RESET = /^anthropic-ratelimit-(.+)-reset$/
 
 /** Tried when a `get`-only headers object cannot list its names. */
 const KNOWN_ANTHROPIC_RESET_HEADERS = [
@@ -700,46 +735,81 @@ const headerSource = (
 ): Source =>
 (lookup, now) => header(lookup, name, (value) => parser(value, now))
 
-const anthropicSource: Source = (lookup, now) =>
-  Arr.findFirst(
-    Arr.sort(Arr.dedupe(lookup.names().filter((name) => ANTHROPIC_RESET.test(name))), Order.string),
-    (name) => header(lookup, name, (value) => parseTimestamp(value, now))
-  )
-
 /** The headers that say when to retry, in order of precedence. */
 const RETRY_SOURCES: ReadonlyArray<Source> = [
   headerSource("retry-after-ms", parseMillis),
   headerSource("retry-after", parse)
 ]
 
-/** In order of precedence: the retry headers, then the rate-limit reset headers. */
-const SOURCES: ReadonlyArray<Source> = [
-  ...RETRY_SOURCES,
-  headerSource("ratelimit", parseRateLimit),
-  headerSource("ratelimit-reset", parseResetSeconds),
-  headerSource("x-ratelimit-reset", parseResetSeconds),
-  headerSource("x-ratelimit-reset-requests", parseGoDuration),
-  headerSource("x-ratelimit-reset-tokens", parseGoDuration),
-  anthropicSource
+const REMAINING = /^\d+$/
+
+/** A `*-remaining` value: a non-negative integer, or unknown. */
+const remainingOf = (lookup: Lookup, name: string): number | undefined => {
+  const value = lookup.get(name)
+  if (value === undefined) return undefined
+  const trimmed = trimOws(value)
+  return REMAINING.test(trimmed) ? Number(trimmed) : undefined
+}
+
+/** A reset header paired with the remaining header of the same budget. */
+interface BudgetHeaders {
+  readonly reset: string
+  readonly remaining: string
+  readonly parser: (value: string, now: number) => Option.Option<Duration.Duration>
+}
+
+const goDuration = (value: string) => parseGoDuration(value)
+
+/** The budgets with a fixed pair of names: generic, then OpenAI's. */
+const BUDGET_HEADERS: ReadonlyArray<BudgetHeaders> = [
+  { reset: "ratelimit-reset", remaining: "ratelimit-remaining", parser: parseResetSeconds },
+  { reset: "x-ratelimit-reset", remaining: "x-ratelimit-remaining", parser: parseResetSeconds },
+  { reset: "x-ratelimit-reset-requests", remaining: "x-ratelimit-remaining-requests", parser: goDuration },
+  { reset: "x-ratelimit-reset-tokens", remaining: "x-ratelimit-remaining-tokens", parser: goDuration }
 ]
+
+/** Every rate-limit budget the headers describe with a valid reset, in one pass over the names. */
+const budgetsOf = (lookup: Lookup, now: number): Array<Budget> => {
+  const ietf = lookup.get("ratelimit")
+  const budgets: Array<Budget> = ietf === undefined ? [] : rateLimitBudgets(ietf)
+  for (const pair of BUDGET_HEADERS) {
+    const reset = header(lookup, pair.reset, (value) => pair.parser(value, now))
+    if (Option.isSome(reset)) budgets.push({ reset: reset.value, remaining: remainingOf(lookup, pair.remaining) })
+  }
+  const seen = new Set<string>()
+  for (const name of lookup.names()) {
+    const match = ANTHROPIC_RESET.exec(name)
+    if (match === null || seen.has(name)) continue
+    seen.add(name)
+    const reset = header(lookup, name, (value) => parseTimestamp(value, now))
+    if (Option.isSome(reset)) {
+      budgets.push({ reset: reset.value, remaining: remainingOf(lookup, `anthropic-ratelimit-${match[1]}-remaining`) })
+    }
+  }
+  return budgets
+}
 
 /**
  * Finds how long to wait before retrying, from response headers. Header
- * names are matched case-insensitively and the first of the following that
- * holds a valid value wins (invalid values are skipped):
+ * names are matched case-insensitively; invalid values are skipped.
  *
- * 1. `retry-after-ms`: milliseconds (see {@link parseMillis})
- * 2. `retry-after`: seconds or an HTTP-date (see {@link parse})
- * 3. `ratelimit`: the IETF structured field (see {@link parseRateLimit})
- * 4. `ratelimit-reset`, then `x-ratelimit-reset`: seconds, or epoch seconds
- *    when the number is at least 1e9
- * 5. `x-ratelimit-reset-requests`, then `x-ratelimit-reset-tokens`: Go
- *    durations (see {@link parseGoDuration})
- * 6. `anthropic-ratelimit-*-reset`, in lexicographic order of name: RFC 3339
- *    timestamps (see {@link parseRfc3339})
+ * 1. `retry-after-ms` (milliseconds, see {@link parseMillis}), then
+ *    `retry-after` (seconds or an HTTP-date, see {@link parse}): the first
+ *    valid one wins over everything below.
+ * 2. Otherwise the rate-limit budgets: the IETF `ratelimit` field's policies
+ *    (see {@link parseRateLimit}); `ratelimit-reset` and `x-ratelimit-reset`
+ *    (seconds, or epoch seconds from 1e9 up); OpenAI's
+ *    `x-ratelimit-reset-requests` and `-tokens` (Go durations, see
+ *    {@link parseGoDuration}); Anthropic's `anthropic-ratelimit-*-reset`
+ *    (RFC 3339, see {@link parseRfc3339}). Each budget's `*-remaining` header
+ *    (`x-ratelimit-remaining-tokens`, `anthropic-ratelimit-requests-remaining`,
+ *    `r=` in `ratelimit`...) says whether it ran out. The hint is the latest
+ *    reset among the budgets with 0 remaining; when none says so, the latest
+ *    reset among all of them.
  *
  * Times are measured from `now` (epoch milliseconds) and times in the past
- * give `Duration.zero`.
+ * give `Duration.zero`. It reads each header once, in time linear in their
+ * number, and never throws.
  *
  * @since 0.1.0
  * @category headers
@@ -751,9 +821,13 @@ const SOURCES: ReadonlyArray<Source> = [
  * const now = Date.UTC(2024, 4, 1, 12, 0, 0)
  *
  * RetryAfter.fromHeaders({ "Retry-After": "2" }, now).pipe(Option.map(Duration.toMillis)) // Option.some(2000)
- * RetryAfter.fromHeaders(new Headers({ "x-ratelimit-reset-requests": "6m0s" }), now).pipe(
- *   Option.map(Duration.toMillis)
- * ) // Option.some(360000)
+ * // OpenAI: the tokens budget ran out, so its reset counts, not the requests budget's
+ * RetryAfter.fromHeaders(new Headers({
+ *   "x-ratelimit-remaining-requests": "499",
+ *   "x-ratelimit-reset-requests": "12ms",
+ *   "x-ratelimit-remaining-tokens": "0",
+ *   "x-ratelimit-reset-tokens": "1.2s"
+ * }), now).pipe(Option.map(Duration.toMillis)) // Option.some(1200)
  * RetryAfter.fromHeaders({ "anthropic-ratelimit-requests-reset": "2024-05-01T12:00:30Z" }, now).pipe(
  *   Option.map(Duration.toMillis)
  * ) // Option.some(30000)
@@ -762,7 +836,8 @@ const SOURCES: ReadonlyArray<Source> = [
  */
 export const fromHeaders = (headers: HeadersInput, now: number): Option.Option<Duration.Duration> => {
   const lookup = toLookup(headers)
-  return Arr.findFirst(SOURCES, (source) => source(lookup, now))
+  const retry = Arr.findFirst(RETRY_SOURCES, (source) => source(lookup, now))
+  return Option.isSome(retry) ? retry : resetToWaitFor(budgetsOf(lookup, now))
 }
 
 /**

@@ -14,6 +14,9 @@ import type * as Option from "effect/Option"
 /**
  * Why a call stopped retrying. `"interrupted"` and `"defect"` close the events
  * of a call that was interrupted, or died, after it began retrying.
+ * `"body-not-replayable"`: an HTTP request whose body could not be sent again
+ * byte for byte (a one-shot stream) met a retryable failure on its only
+ * attempt.
  *
  * @example
  * ```ts
@@ -33,6 +36,7 @@ export type GiveUpReason =
   | "budget"
   | "interrupted"
   | "defect"
+  | "body-not-replayable"
 
 /**
  * Request details that HTTP retries add to their events. The URL has no query

@@ -288,6 +288,27 @@ for (const [name, clientLayer] of clients) {
         expect(gaps(server.hits())[0]).toBeGreaterThanOrEqual(300)
       }))
 
+    it.effect("a 429 waits for the rate-limit budget that ran out, and gives up when it resets too late", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        const openAi = (tokensReset: string) => ({
+          "x-ratelimit-remaining-requests": "499",
+          "x-ratelimit-reset-requests": "12ms",
+          "x-ratelimit-remaining-tokens": "0",
+          "x-ratelimit-reset-tokens": tokensReset
+        })
+        yield* server.script((_, hit) => hit === 1 ? status(429, openAi("600ms")) : status(200))
+        const { events, onEvent } = recorder()
+        expect((yield* (yield* client({ onEvent })).get(server.url())).status).toBe(200)
+        expect(gaps(server.hits())[0]).toBeGreaterThanOrEqual(600)
+        expect(events[0]).toMatchObject({ _tag: "Retrying", delayFrom: "retry-after" })
+        yield* server.script(() => status(429, openAi("6m0s")))
+        const late = recorder()
+        expect((yield* (yield* client({ onEvent: late.onEvent })).get(server.url())).status).toBe(429)
+        expect(server.hits()).toHaveLength(1)
+        expect(late.events).toMatchObject([{ _tag: "GaveUp", reason: "retry-after-too-long" }])
+      }))
+
     it.effect("honours Retry-After when a filterStatusOk below the middleware made the status an error", () =>
       Effect.gen(function*() {
         const server = yield* TestServer

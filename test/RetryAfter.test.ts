@@ -168,11 +168,22 @@ describe("RetryAfter", () => {
         ["30", 2030],
         ["26", 2026],
         ["00", 2000],
-        ["76", 2076], // exactly 50 years ahead stays in this century
+        ["75", 2075], // less than 50 years ahead stays in this century
+        ["76", 1976], // 6 Nov 2076 is more than 50 years after 15 Jan 2026: the full date counts, not the year
         ["77", 1977], // more than 50 years ahead goes back a century
         ["99", 1999]
       ])("in 2026, %s -> %d", (twoDigits, expected) => {
         expect(year(twoDigits, NOW)).toStrictEqual(Option.some(expected))
+      })
+
+      it("compares the full date with now + 50 years", () => {
+        const date = (twoDigits: string, month: string) =>
+          Option.map(
+            RetryAfter.parseHttpDate(`Sunday, 01-${month}-${twoDigits} 00:00:00 GMT`, NOW),
+            (millis) => new Date(millis).getUTCFullYear()
+          )
+        expect(date("76", "Jan")).toStrictEqual(Option.some(2076)) // 1 Jan 2076: not yet 50 years ahead of 15 Jan 2026
+        expect(date("76", "Feb")).toStrictEqual(Option.some(1976)) // 1 Feb 2076: more than 50 years ahead
       })
 
       it("follows the century of now", () => {
@@ -190,7 +201,9 @@ describe("RetryAfter", () => {
       "Sun, 00 Nov 1994 08:49:37 GMT",
       "Sun, 06 Nov 1994 24:00:00 GMT",
       "Sun, 06 Nov 1994 08:60:00 GMT",
-      "Sun, 06 Nov 1994 08:49:60 GMT", // leap seconds are rejected
+      "Sun, 06 Nov 1994 08:49:60 GMT", // a second 60 only at 23:59:60
+      "Sun, 06 Nov 1994 23:58:60 GMT",
+      "Sun, 06 Nov 1994 23:59:61 GMT",
       "sun, 06 Nov 1994 08:49:37 GMT", // names are case-sensitive
       "Sun, 06 nov 1994 08:49:37 GMT",
       "Sun, 06 Nov 1994 08:49:37 gmt",
@@ -218,6 +231,14 @@ describe("RetryAfter", () => {
     ])("rejects %j", (input) => {
       expectNone(RetryAfter.parse(input, NOW))
       expectNone(RetryAfter.parseHttpDate(input, NOW))
+    })
+
+    it("accepts a leap second, 23:59:60 (RFC 9110's second is 00-60), as the next day's first instant", () => {
+      const midnight = Date.UTC(2026, 6, 1) // 2026-07-01T00:00:00Z
+      expect(RetryAfter.parseHttpDate("Tue, 30 Jun 2026 23:59:60 GMT", NOW)).toStrictEqual(Option.some(midnight))
+      expect(RetryAfter.parseHttpDate("Tuesday, 30-Jun-26 23:59:60 GMT", NOW)).toStrictEqual(Option.some(midnight))
+      expect(RetryAfter.parseHttpDate("Tue Jun 30 23:59:60 2026", NOW)).toStrictEqual(Option.some(midnight))
+      expectMillis(RetryAfter.parse("Tue, 30 Jun 2026 23:59:60 GMT", midnight - 5000), 5000)
     })
 
     it("accepts 29 Feb in a leap year", () => {
@@ -353,8 +374,8 @@ describe("RetryAfter", () => {
       [`"default"; r=50; t=30`, 30_000],
       [`"default";r=50;t=0`, 0],
       [`"a";r=5;t=10, "b";r=0;t=60, "c";r=0;t=20`, 60_000], // longest exhausted policy
-      [`"a";r=5;t=10, "b";r=7;t=60`, 10_000], // none exhausted: first
-      [`"a";r=5, "b";r=7;t=60`, 60_000], // first with a valid t
+      [`"a";r=5;t=10, "b";r=7;t=60`, 60_000], // none exhausted: the latest
+      [`"a";r=5, "b";r=7;t=60`, 60_000], // the only valid t
       [`"a";r=0;t=1.5, "b";r=5;t=8`, 8000], // decimal t is not valid
       [`("x" "y");t=99, "b";t=7`, 7000], // inner lists are not policies
       [`"q";r=0;t=3;pk=:AAE=:;flag;name=tok;s="x y";w=?1`, 3000]
@@ -434,35 +455,30 @@ describe("RetryAfter", () => {
       expectNone(RetryAfter.fromHeaders({ [name]: value }, now))
     })
 
-    const all = {
-      "retry-after-ms": "100",
-      "retry-after": "2",
-      "ratelimit": `"default";r=0;t=3`,
+    const retryHeaders = { "retry-after-ms": "100", "retry-after": "2" }
+    const resets = {
+      "ratelimit": `"default";r=5;t=3`,
       "ratelimit-reset": "4",
       "x-ratelimit-reset": "5",
       "x-ratelimit-reset-requests": "6s",
       "x-ratelimit-reset-tokens": "7s",
       "anthropic-ratelimit-requests-reset": "2024-05-01T12:00:08Z"
     }
-    const order = Object.keys(all) as Array<keyof typeof all>
-    const expected = [100, 2000, 3000, 4000, 5000, 6000, 7000, 8000]
 
-    it("follows the documented precedence", () => {
-      order.forEach((_, index) => {
-        const headers = Object.fromEntries(order.slice(index).map((name) => [name, all[name]]))
-        expectMillis(RetryAfter.fromHeaders(headers, now), expected[index] ?? NaN)
-        expectMillis(RetryAfter.fromHeaders(new Headers(headers), now), expected[index] ?? NaN)
-      })
+    it("retry-after-ms, then retry-after, win over every reset header", () => {
+      for (const build of [(h: Record<string, string>) => h, (h: Record<string, string>) => new Headers(h)]) {
+        expectMillis(RetryAfter.fromHeaders(build({ ...retryHeaders, ...resets }), now), 100)
+        expectMillis(RetryAfter.fromHeaders(build({ "retry-after": "2", ...resets }), now), 2000)
+        expectMillis(RetryAfter.fromHeaders(build({ "retry-after-ms": "bad", "retry-after": "2", ...resets }), now), 2000)
+      }
     })
 
-    it("skips invalid values and moves on to the next candidate", () => {
-      order.forEach((_, index) => {
-        const headers = Object.fromEntries(
-          order.map((name, i) => [name, i < index ? "invalid" : all[name]])
-        )
-        expectMillis(RetryAfter.fromHeaders(headers, now), expected[index] ?? NaN)
-        expectMillis(RetryAfter.fromHeaders(new Headers(headers), now), expected[index] ?? NaN)
-      })
+    it("without remaining headers, waits for the latest reset among those present", () => {
+      expectMillis(RetryAfter.fromHeaders(resets, now), 8000)
+      expectMillis(RetryAfter.fromHeaders(new Headers(resets), now), 8000)
+      const { "anthropic-ratelimit-requests-reset": _, ...withoutAnthropic } = resets
+      expectMillis(RetryAfter.fromHeaders(withoutAnthropic, now), 7000)
+      expectMillis(RetryAfter.fromHeaders({ ...withoutAnthropic, "x-ratelimit-reset-tokens": "invalid" }, now), 6000)
     })
 
     it("matches header names case-insensitively", () => {
@@ -492,18 +508,18 @@ describe("RetryAfter", () => {
       expectMillis(RetryAfter.fromHeaders({ "Retry-After": "3", "retry-after": "9" }, now), 3000)
     })
 
-    it("tries anthropic headers in lexicographic order of name", () => {
+    it("waits for the latest anthropic reset when none says remaining", () => {
       const headers = {
         "anthropic-ratelimit-tokens-reset": "2024-05-01T12:00:04Z",
         "anthropic-ratelimit-requests-reset": "2024-05-01T12:00:03Z",
         "anthropic-ratelimit-input-tokens-reset": "2024-05-01T12:00:01Z",
         "anthropic-ratelimit-output-tokens-reset": "2024-05-01T12:00:02Z"
       }
-      expectMillis(RetryAfter.fromHeaders(headers, now), 1000)
-      expectMillis(RetryAfter.fromHeaders(new Headers(headers), now), 1000)
+      expectMillis(RetryAfter.fromHeaders(headers, now), 4000)
+      expectMillis(RetryAfter.fromHeaders(new Headers(headers), now), 4000)
       expectMillis(
-        RetryAfter.fromHeaders({ ...headers, "anthropic-ratelimit-input-tokens-reset": "bad" }, now),
-        2000
+        RetryAfter.fromHeaders({ ...headers, "anthropic-ratelimit-tokens-reset": "bad" }, now),
+        3000
       )
       expectMillis(
         RetryAfter.fromHeaders({ "anthropic-ratelimit-custom-reset": "2024-05-01T12:00:09Z" }, now),
@@ -527,6 +543,92 @@ describe("RetryAfter", () => {
       values["retry-after"] = "2"
       expectMillis(RetryAfter.fromHeaders(getter, now), 2000)
     })
+  })
+})
+
+describe("RetryAfter.fromHeaders: the budget that ran out", () => {
+  /** 2024-05-01T12:00:00Z */
+  const now = Date.UTC(2024, 4, 1, 12, 0, 0)
+
+  it("OpenAI: waits for the exhausted tokens budget, not the requests budget that resets first", () => {
+    const headers = {
+      "x-ratelimit-limit-requests": "500",
+      "x-ratelimit-remaining-requests": "499",
+      "x-ratelimit-reset-requests": "12ms",
+      "x-ratelimit-limit-tokens": "30000",
+      "x-ratelimit-remaining-tokens": "0",
+      "x-ratelimit-reset-tokens": "1.2s"
+    }
+    expectMillis(RetryAfter.fromHeaders(headers, now), 1200)
+    expectMillis(RetryAfter.fromHeaders(new Headers(headers), now), 1200)
+    expectMillis(RetryAfter.fromHeaders({ ...headers, "x-ratelimit-reset-tokens": "6m0s" }, now), 360_000)
+  })
+
+  it("OpenAI: the requests budget when that is the exhausted one", () => {
+    expectMillis(
+      RetryAfter.fromHeaders({
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "2s",
+        "x-ratelimit-remaining-tokens": "100",
+        "x-ratelimit-reset-tokens": "30s"
+      }, now),
+      2000
+    )
+  })
+
+  it("Anthropic: waits for the exhausted budget; the latest when several are", () => {
+    const headers = {
+      "anthropic-ratelimit-requests-remaining": "0",
+      "anthropic-ratelimit-requests-reset": "2024-05-01T12:00:05Z",
+      "anthropic-ratelimit-input-tokens-remaining": "0",
+      "anthropic-ratelimit-input-tokens-reset": "2024-05-01T12:00:20Z",
+      "anthropic-ratelimit-output-tokens-remaining": "8000",
+      "anthropic-ratelimit-output-tokens-reset": "2024-05-01T12:01:00Z",
+      "anthropic-ratelimit-tokens-remaining": "8000",
+      "anthropic-ratelimit-tokens-reset": "2024-05-01T12:00:01Z"
+    }
+    expectMillis(RetryAfter.fromHeaders(headers, now), 20_000)
+    expectMillis(RetryAfter.fromHeaders(new Headers(headers), now), 20_000)
+    expectMillis(
+      RetryAfter.fromHeaders({ ...headers, "anthropic-ratelimit-input-tokens-remaining": "12" }, now),
+      5000
+    )
+  })
+
+  it("Retry-After still wins over an exhausted budget", () => {
+    expectMillis(
+      RetryAfter.fromHeaders({
+        "retry-after": "3",
+        "anthropic-ratelimit-requests-remaining": "0",
+        "anthropic-ratelimit-requests-reset": "2024-05-01T12:00:30Z"
+      }, now),
+      3000
+    )
+  })
+
+  it("a remaining header without a valid reset is no hint", () => {
+    expectNone(RetryAfter.fromHeaders({ "x-ratelimit-remaining-tokens": "0" }, now))
+    expectMillis(
+      RetryAfter.fromHeaders({
+        "x-ratelimit-remaining-tokens": "0",
+        "x-ratelimit-reset-tokens": "bad",
+        "x-ratelimit-reset-requests": "4s"
+      }, now),
+      4000
+    )
+  })
+
+  it("stays linear and never throws on huge inputs", () => {
+    const members = Array.from({ length: 200_000 }, (_, i) => `"p${i}";r=0;t=${i % 1000}`).join(", ")
+    expectMillis(RetryAfter.parseRateLimit(members), 999_000)
+    expectMillis(RetryAfter.fromHeaders({ ratelimit: members }, now), 999_000)
+    const many: Record<string, string> = {}
+    for (let i = 0; i < 200_000; i++) {
+      many[`anthropic-ratelimit-b${i}-reset`] = "2024-05-01T12:00:01Z"
+      many[`anthropic-ratelimit-b${i}-remaining`] = "5"
+    }
+    many["anthropic-ratelimit-b7-reset"] = "2024-05-01T12:00:09Z"
+    expectMillis(RetryAfter.fromHeaders(many, now), 9000)
   })
 })
 

@@ -22,13 +22,15 @@ import { dual } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { runWithRetry } from "../internal/loop.js"
+import { report } from "../internal/report.js"
 import * as Validate from "../internal/validate.js"
 import type * as RetryBudget from "../RetryBudget.js"
-import type * as RetryEvent from "../RetryEvent.js"
+import * as RetryEvent from "../RetryEvent.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
 import { buffer as bufferResponse } from "./internal/bufferedResponse.js"
 import * as Classify from "./internal/classify.js"
 import { invalidHeader, isToken, REMOVED_VALUE } from "./internal/headers.js"
+import * as RequestBody from "./internal/requestBody.js"
 
 /**
  * The statuses retried by default: 408, 425, 429, 500, 502, 503, 504, 529.
@@ -133,6 +135,12 @@ export interface Options {
   readonly buffer?: boolean | undefined
   /** A budget to draw on instead of the `RetryBudget` service in the context. */
   readonly budget?: RetryBudget.Service | undefined
+  /**
+   * Read a stream request body (up to `maxBytes`) into memory before the first
+   * attempt, so that a retry can send it again. Without it, a request whose
+   * body is a stream is sent once and never retried.
+   */
+  readonly bufferRequestBody?: { readonly maxBytes: number } | undefined
 }
 
 /**
@@ -223,6 +231,8 @@ interface Resolved {
   readonly idempotencyKey: boolean
   readonly attemptHeader: string | undefined
   readonly buffer: boolean
+  /** The largest stream body read into memory to be replayable; `undefined`: none is. */
+  readonly bufferRequestBody: number | undefined
 }
 
 const resolveOptions = (options: Options): Resolved => {
@@ -235,7 +245,8 @@ const resolveOptions = (options: Options): Resolved => {
     "onEvent",
     "while",
     "buffer",
-    "budget"
+    "budget",
+    "bufferRequestBody"
   ])
   const statuses = options.retryOn ?? defaultStatuses
   statuses.forEach((status, i) => {
@@ -260,7 +271,12 @@ const resolveOptions = (options: Options): Resolved => {
     drainLimit: Option.getOrElse(attemptTimeout, () => DEFAULT_DRAIN_LIMIT),
     idempotencyKey: Validate.oneOf("http.idempotencyKey", options.idempotencyKey ?? "off", ["auto", "off"]) === "auto",
     attemptHeader: options.attemptHeader?.toLowerCase(),
-    buffer: options.buffer === true
+    buffer: options.buffer === true,
+    bufferRequestBody: options.bufferRequestBody === undefined ? undefined : Validate.integerAtLeast(
+      "http.bufferRequestBody.maxBytes",
+      Validate.record("http.bufferRequestBody", options.bufferRequestBody).maxBytes,
+      0
+    )
   }
 }
 
@@ -290,6 +306,10 @@ const stagesOf = (client: HttpClient.HttpClient.With<any, any>): Stages => clien
  *   headers) feed the policy's `retryAfter` rules.
  * - Only idempotent methods are retried, and POST/PATCH with an
  *   `Idempotency-Key`; `idempotencyKey: "auto"` adds one key per call.
+ * - A request whose body is a stream (which may be one-shot) is sent once and
+ *   never retried; a `GaveUp` event with reason `"body-not-replayable"` says
+ *   when it would have been. `bufferRequestBody` reads such a body into memory
+ *   first so that it can be replayed.
  * - A header that HTTP forbids fails the call with `RequestError` "Encode"
  *   before anything is sent; the message names the header, never its value.
  * - When retries run out on a retryable status, the last response is returned
@@ -354,13 +374,59 @@ export const withRetry: {
       const retryable = resolved.methods.has(method) ||
         (needsKey(method) && request.headers["idempotency-key"] !== undefined)
       if (!retryable) return sendOnce(request)
-      // Built only when an event needs it: parsing the URL costs more than the success path.
+      if (RequestBody.isReplayable(request.body)) return retryLoop(request, method)
+      const limit = resolved.bufferRequestBody
+      return limit !== undefined && RequestBody.mayBuffer(request.body, limit)
+        ? Effect.flatMap(RequestBody.bufferBody(request, request.body, limit), (buffered) => retryLoop(buffered, method))
+        : sendUnreplayable(request, method)
+    }
+
+    /** Event details of a request, built only when an event needs them: parsing the URL costs more than the success path. */
+    const describer = (request: ClientRequest.HttpClientRequest, method: string) => {
       let http: RetryEvent.HttpInfo | undefined
-      const describe = (error: unknown): RetryEvent.HttpInfo => {
+      return (error: unknown): RetryEvent.HttpInfo => {
         http ??= { method, url: safeUrl(request) }
         const status = statusOf(error)
         return status === undefined ? http : { ...http, status }
       }
+    }
+
+    // A body that cannot be sent again: one attempt, and the outcome as it came.
+    // When that outcome would have been retried, the call's events say why it was not.
+    const sendUnreplayable = (request: ClientRequest.HttpClientRequest, method: string) => {
+      const gaveUp = (error: unknown) =>
+        report(
+          RetryEvent.GaveUp({
+            attempts: 1,
+            error,
+            reason: "body-not-replayable",
+            name: policy.name,
+            http: describer(request, method)(error)
+          }),
+          options.onEvent
+        )
+      return Effect.matchEffect(sendOnce(withAttemptHeader(request, 0)), {
+        onFailure: (error) => isRetryableFailure(error) ? Effect.zipRight(gaveUp(error), Effect.fail(error)) : Effect.fail(error),
+        onSuccess: (response) => {
+          if (!Classify.isRetryableResponse(response, resolved.statuses)) return Effect.succeed(response)
+          return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            const error = new RetryableStatus({
+              response,
+              retryAfter: Option.getOrUndefined(Classify.retryAfterOf(response, now))
+            })
+            return extra === undefined || extra(error) ? Effect.as(gaveUp(error), response) : Effect.succeed(response)
+          })
+        }
+      })
+    }
+
+    const withAttemptHeader = (request: ClientRequest.HttpClientRequest, retries: number) =>
+      resolved.attemptHeader === undefined
+        ? request
+        : ClientRequest.setHeader(request, resolved.attemptHeader, String(retries))
+
+    const retryLoop = (request: ClientRequest.HttpClientRequest, method: string) => {
+      const describe = describer(request, method)
       // A retryable response not handed out yet: released before the next attempt.
       let pending: ClientResponse.HttpClientResponse | undefined
       const judge = (response: ClientResponse.HttpClientResponse) =>
@@ -374,12 +440,7 @@ export const withRetry: {
       const attempt = (retries: number) => {
         const previous = pending
         pending = undefined
-        const send = Effect.flatMap(
-          sendOnce(resolved.attemptHeader === undefined
-            ? request
-            : ClientRequest.setHeader(request, resolved.attemptHeader, String(retries))),
-          judge
-        )
+        const send = Effect.flatMap(sendOnce(withAttemptHeader(request, retries)), judge)
         return previous === undefined || resolved.buffer
           ? send
           : Effect.zipRight(discard(previous, resolved.drainLimit), send)
