@@ -8,7 +8,7 @@
 // --out lets the package test build into a temporary directory, so that it never
 // deletes or half-writes the dist/ of a working tree that someone else is using.
 import { execFileSync } from "node:child_process"
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -35,8 +35,3 @@ for (const { config, dir, type } of builds) {
   mkdirSync(outDir, { recursive: true })
   writeFileSync(join(outDir, "package.json"), JSON.stringify({ type }, null, 2) + "\n")
 }
-
-// The bin keeps its #!/usr/bin/env node line through tsc; make it executable
-// for people who run it from a checkout (npm sets the mode on install anyway).
-const bin = join(out, "esm", "cli", "main.js")
-if (existsSync(bin)) chmodSync(bin, 0o755)

@@ -41,6 +41,13 @@ export * as RetryBudget from "./RetryBudget.js"
 export * as RetryEvent from "./RetryEvent.js"
 
 /**
+ * The switch for the library's own log lines: a level, or off, per scope.
+ *
+ * @since 0.1.0
+ */
+export * as RetryLog from "./RetryLog.js"
+
+/**
  * Metrics updated by every retry.
  *
  * @since 0.1.0

@@ -1,18 +1,21 @@
 /**
- * The published package, checked the way a user meets it: build it, pack it,
- * install the tarball into a fresh project next to its peer dependencies, then
- * load both entry points with `import` and with `require`, type-check a
- * consumer under moduleResolution node16 and bundler, lint the tarball with
- * publint and @arethetypeswrong/cli, and run the `effect-retry` bin.
+ * The published packages, checked the way a user meets them: build the library
+ * and the CLI (cli/, package effect-retry-cli), pack both, install the tarballs
+ * into a fresh project, then load both library entry points with `import` and
+ * with `require`, type-check a consumer under moduleResolution node16 and
+ * bundler, lint the tarballs with publint and @arethetypeswrong/cli, run the
+ * `effect-retry` bin of the installed CLI, and run it with `npx` in an empty
+ * folder. The library's tarball must hold the library only: no CLI, simulator,
+ * SVG or table writer, or demo server.
  *
- * The build goes to a temporary directory (`npm run build -- --out <dir>`) and
- * is packed from a staged copy of package.json, README.md and LICENSE, so the
- * test never deletes or half-writes the dist/ of the working tree. Everything
- * lives under one directory in os.tmpdir(), removed at the end (set
- * KEEP_PACKAGE_TEST_DIR=1 to keep it for a look).
+ * Both builds go to temporary directories (`npm run build -- --out <dir>`,
+ * cli/scripts/stage.mjs), so the test never deletes or half-writes a dist/ of
+ * the working tree: the library's under node_modules/.cache, the rest in
+ * os.tmpdir(), both removed at the end (set KEEP_PACKAGE_TEST_DIR=1 to keep them).
+ * Installs prefer npm's cache (--prefer-offline) and are bounded in time.
  */
 import { execFile } from "node:child_process"
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -22,20 +25,23 @@ const root = fileURLToPath(new URL("..", import.meta.url))
 const bin = (name: string) => join(root, "node_modules", ".bin", name)
 const tscJs = join(root, "node_modules", "typescript", "bin", "tsc")
 
-// The bin is built from src/cli/main.ts; until that file exists there is no
-// bin to run (and publint rightly reports the missing file).
-const cliSource = existsSync(join(root, "src", "cli", "main.ts"))
-const binMissing = "pkg.bin[\"effect-retry\"] is ./dist/esm/cli/main.js but the file does not exist."
-
-// The peer dependencies installed next to the tarball, at the versions this
-// repository is tested with (its node_modules follow package-lock.json).
-const peers = ["effect", "@effect/platform", "@effect/platform-node", "@effect/cli", "@effect/printer", "@effect/printer-ansi"]
+// The peer dependencies installed next to the library's tarball, at the
+// versions this repository is tested with (its node_modules follow
+// package-lock.json). The CLI's tarball brings its own dependencies.
+const peers = ["effect", "@effect/platform"]
 const installedVersion = (name: string): string =>
   (JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version
-const rootManifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+interface Manifest {
   readonly version: string
+  readonly bin?: Record<string, string>
+  readonly dependencies?: Record<string, string>
+  readonly peerDependencies?: Record<string, string>
+  readonly peerDependenciesMeta?: Record<string, { optional?: boolean }>
   readonly overrides?: Record<string, string>
 }
+const readManifest = (file: string): Manifest => JSON.parse(readFileSync(file, "utf8")) as Manifest
+const rootManifest = readManifest(join(root, "package.json"))
+const cliManifest = readManifest(join(root, "cli", "package.json"))
 
 // The child npm must not act on the npm that runs this test: drop the npm_*
 // variables an `npm test` exports (npm_config_local_prefix, npm_package_*, ...)
@@ -179,52 +185,94 @@ const tsconfig = (module: string, moduleResolution: string, files: ReadonlyArray
 // The run ---------------------------------------------------------------------
 
 const tmp = mkdtempSync(join(tmpdir(), "effect-retry-package-"))
-const stage = join(tmp, "stage")
+// The library is staged inside the repository's node_modules so that the CLI,
+// compiled against its .d.ts files, finds effect there (cli/scripts/build.mjs --lib).
+const cacheDir = join(root, "node_modules", ".cache")
+mkdirSync(cacheDir, { recursive: true })
+const libStageRoot = mkdtempSync(join(cacheDir, "effect-retry-package-"))
+const libStage = join(libStageRoot, "lib")
+const cliStage = join(tmp, "cli")
 const project = join(tmp, "project")
-let tarball = ""
-let packedFiles: ReadonlyArray<string> = []
+const empty = join(tmp, "empty")
+let libTarball = ""
+let cliTarball = ""
+let libFiles: ReadonlyArray<string> = []
+let cliFiles: ReadonlyArray<string> = []
 
-beforeAll(async () => {
-  // 1. Build into the staged package.
-  await npm(["run", "build", "--", "--out", join(stage, "dist")], root)
-  for (const file of ["package.json", "README.md", "LICENSE"]) copyFileSync(join(root, file), join(stage, file))
-
-  // 2. Pack it. Scripts are off: prepack would build again, in the stage.
-  const packed = await npm(["pack", "--json", "--ignore-scripts", "--pack-destination", tmp], stage)
+const pack = async (dir: string): Promise<[string, ReadonlyArray<string>]> => {
+  // Scripts are off: prepack would build again, in the stage.
+  const packed = await npm(["pack", "--json", "--ignore-scripts", "--pack-destination", tmp], dir)
   const [info] = JSON.parse(packed.stdout) as ReadonlyArray<{ filename: string; files: ReadonlyArray<{ path: string }> }>
   if (info === undefined) throw new Error(`npm pack reported nothing:\n${packed.stdout}`)
-  tarball = join(tmp, info.filename)
-  packedFiles = info.files.map((file) => file.path).sort()
+  return [join(tmp, info.filename), info.files.map((file) => file.path).sort()]
+}
 
-  // 3. A fresh project with the tarball and the peers. The repository's
-  //    overrides come along (they pin builds the registry has for every platform).
+/** The npx cache folders (~/.npm/_npx/*) that exist now, to remove the ones this test adds. */
+const npxCache = async (): Promise<Set<string>> => {
+  const cache = (await npm(["config", "get", "cache"], tmp)).stdout.trim()
+  const dir = join(cache, "_npx")
+  return new Set(existsSync(dir) ? readdirSync(dir).map((name) => join(dir, name)) : [])
+}
+let npxBefore = new Set<string>()
+
+beforeAll(async () => {
+  // 1. The library: build into the stage, pack.
+  await npm(["run", "build", "--", "--out", join(libStage, "dist")], root)
+  for (const file of ["package.json", "README.md", "LICENSE"]) copyFileSync(join(root, file), join(libStage, file))
+  ;[libTarball, libFiles] = await pack(libStage)
+
+  // 2. The CLI: staged (built against the staged library, its dependency on the
+  //    library rewritten from "file:.." to a version range), pack.
+  await run(process.execPath, [join(root, "cli", "scripts", "stage.mjs"), "--out", cliStage, "--lib", join(libStage, "dist")], root)
+  ;[cliTarball, cliFiles] = await pack(cliStage)
+
+  // 3. A fresh project, installed as a user would: `npm install <lib> <cli> effect`
+  //    (and @effect/platform, for the consumer that uses effect-retry/http). The
+  //    repository's overrides come along (they pin builds the registry has for every platform).
   mkdirSync(project)
-  const dependencies: Record<string, string> = { "effect-retry": `file:${tarball}` }
-  for (const name of peers) dependencies[name] = installedVersion(name)
   writeFileSync(
     join(project, "package.json"),
     JSON.stringify(
-      { name: "effect-retry-consumer", private: true, type: "module", dependencies, overrides: rootManifest.overrides ?? {} },
+      { name: "effect-retry-consumer", private: true, type: "module", overrides: rootManifest.overrides ?? {} },
       null,
       2
     )
   )
-  // --ignore-scripts: no native builds of optional dependencies (effect-retry has no scripts to run).
-  await npm(["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"], project)
+  // --ignore-scripts: no native builds of optional dependencies (neither package has scripts to run).
+  await npm(
+    [
+      "install",
+      "--prefer-offline",
+      "--no-audit",
+      "--no-fund",
+      "--ignore-scripts",
+      libTarball,
+      cliTarball,
+      ...peers.map((name) => `${name}@${installedVersion(name)}`)
+    ],
+    project
+  )
 
   writeFileSync(join(project, "esm.mjs"), esmScript)
   writeFileSync(join(project, "cjs.cjs"), cjsScript)
   for (const file of ["node16.mts", "node16.cts", "bundler.ts"]) writeFileSync(join(project, file), consumerTs)
   writeFileSync(join(project, "tsconfig.node16.json"), tsconfig("node16", "node16", ["node16.mts", "node16.cts"]))
   writeFileSync(join(project, "tsconfig.bundler.json"), tsconfig("preserve", "bundler", ["bundler.ts"]))
-}, 240_000)
+  mkdirSync(empty)
+  npxBefore = await npxCache()
+}, 300_000)
 
-afterAll(() => {
-  if (process.env["KEEP_PACKAGE_TEST_DIR"]) console.log(`package test files kept in ${tmp}`)
-  else rmSync(tmp, { recursive: true, force: true })
-})
+afterAll(async () => {
+  // npx keeps what it installed under the npm cache, keyed by the tarball paths: remove what this run added.
+  for (const dir of await npxCache()) if (!npxBefore.has(dir)) rmSync(dir, { recursive: true, force: true })
+  if (process.env["KEEP_PACKAGE_TEST_DIR"]) console.log(`package test files kept in ${tmp} and ${libStageRoot}`)
+  else for (const dir of [tmp, libStageRoot]) rmSync(dir, { recursive: true, force: true })
+}, 60_000)
 
-describe("the packed package", () => {
+/** Files of a tarball that belong to the command line, not to the library. */
+const cliCode = /(^|\/)(cli|main|demo|demoRun|simulat\w*|statusLine|table|explain|options|version)(\/|\.)|\.svg$/i
+
+describe("the library's package", () => {
   it("holds the built entry points, the README and the LICENSE, and nothing else", () => {
     const required = [
       "LICENSE",
@@ -239,15 +287,28 @@ describe("the packed package", () => {
       "dist/cjs/index.js",
       "dist/cjs/index.d.ts",
       "dist/cjs/http/index.js",
-      "dist/cjs/http/index.d.ts",
-      ...(cliSource ? ["dist/esm/cli/main.js"] : [])
+      "dist/cjs/http/index.d.ts"
     ]
-    expect(packedFiles).toEqual(expect.arrayContaining(required))
-    expect(packedFiles.filter((path) => !path.startsWith("dist/") && !["LICENSE", "README.md", "package.json"].includes(path))).toEqual([])
-    // The CLI is an ES-module bin only; the CommonJS build leaves it out.
-    expect(packedFiles.filter((path) => path.startsWith("dist/cjs/cli/"))).toEqual([])
+    expect(libFiles).toEqual(expect.arrayContaining(required))
+    expect(libFiles.filter((path) => !path.startsWith("dist/") && !["LICENSE", "README.md", "package.json"].includes(path))).toEqual([])
     expect(JSON.parse(readFileSync(join(project, "node_modules/effect-retry/dist/cjs/package.json"), "utf8"))).toEqual({ type: "commonjs" })
     expect(JSON.parse(readFileSync(join(project, "node_modules/effect-retry/dist/esm/package.json"), "utf8"))).toEqual({ type: "module" })
+  })
+
+  it("holds no command-line, simulator, SVG or table writer, or demo code", () => {
+    expect(libFiles.filter((path) => cliCode.test(path))).toEqual([])
+    const shipped = libFiles.filter((path) => path.endsWith(".js")).map((path) => readFileSync(join(libStage, path), "utf8"))
+    for (const text of shipped) {
+      expect(text).not.toMatch(/@effect\/cli|@effect\/platform-node|<svg|createServer/)
+    }
+  })
+
+  it("has no bin, and effect as its one required peer (@effect/platform optional, for effect-retry/http; ioredis optional, for effect-retry/redis)", () => {
+    const manifest = readManifest(join(project, "node_modules", "effect-retry", "package.json"))
+    expect(manifest.bin).toBeUndefined()
+    expect(manifest.dependencies ?? {}).toEqual({})
+    expect(Object.keys(manifest.peerDependencies ?? {}).sort()).toEqual(["@effect/platform", "effect", "ioredis"])
+    expect(manifest.peerDependenciesMeta).toEqual({ "@effect/platform": { optional: true }, ioredis: { optional: true } })
   })
 
   it("loads both entry points with import", async () => {
@@ -303,37 +364,79 @@ describe("the packed package", () => {
   }, 120_000)
 
   it("passes publint (strict: warnings count)", async () => {
-    const args = ["run", tarball, "--strict"]
+    const args = ["run", libTarball, "--strict"]
     const result = await exec(bin("publint"), args, tmp)
-    if (cliSource) {
-      expect(result.code, describeRun("publint", args, tmp, result)).toBe(0)
-    } else {
-      // Until src/cli/main.ts exists the bin file is missing; that must be the only message.
-      const messages = result.stdout.split("\n").filter((line) => /^\d+\. /.test(line)).map((line) => line.replace(/^\d+\. /, ""))
-      expect(messages, describeRun("publint", args, tmp, result)).toEqual([binMissing])
-    }
+    expect(result.code, describeRun("publint", args, tmp, result)).toBe(0)
   }, 60_000)
 
   it("passes @arethetypeswrong/cli with the strict profile and no ignored rules", async () => {
     // --no-definitely-typed: the package ships its own types; do not look up @types on the registry.
-    const args = [tarball, "--format", "ascii", "--no-color", "--no-emoji", "--no-definitely-typed"]
+    const args = [libTarball, "--format", "ascii", "--no-color", "--no-emoji", "--no-definitely-typed"]
     const result = await exec(bin("attw"), args, tmp)
     expect(result.code, describeRun("attw", args, tmp, result)).toBe(0)
     expect(result.stdout).toContain("No problems found")
   }, 60_000)
+})
 
-  it.skipIf(!cliSource)(
-    cliSource
-      ? "runs the effect-retry bin with --help and --version"
-      : "runs the effect-retry bin with --help (SKIPPED: src/cli/main.ts does not exist yet, so there is no bin to run)",
-    async () => {
-      const binPath = join(project, "node_modules", ".bin", "effect-retry")
-      const help = await run(binPath, ["--help"], project)
-      expect(help.stdout.trim(), "--help printed nothing").not.toBe("")
-      // The version comes from the installed package.json, found from dist/esm/cli at run time.
-      const version = await run(binPath, ["--version"], project)
-      expect(version.stdout.trim()).toBe(rootManifest.version)
-    },
-    60_000
-  )
+describe("the CLI's package (effect-retry-cli)", () => {
+  it("holds the bin, the README and the LICENSE; depends on the library by version, not by path", () => {
+    expect(cliFiles).toEqual(expect.arrayContaining(["LICENSE", "README.md", "package.json", "dist/main.js"]))
+    expect(cliFiles.filter((path) => !path.startsWith("dist/") && !["LICENSE", "README.md", "package.json"].includes(path))).toEqual([])
+    const manifest = readManifest(join(project, "node_modules", "effect-retry-cli", "package.json"))
+    expect(manifest.bin).toEqual({ "effect-retry": "./dist/main.js" })
+    expect(manifest.dependencies).toMatchObject({
+      "effect-retry": `^${rootManifest.version}`,
+      "@effect/cli": expect.stringMatching(/^\^0\.77\./),
+      "@effect/platform": expect.stringMatching(/^\^0\.97\./),
+      "@effect/platform-node": expect.stringMatching(/^\^0\.108\./),
+      effect: expect.stringMatching(/^\^3\./)
+    })
+  })
+
+  it("imports the library through its public entry points only", () => {
+    const code = cliFiles.filter((path) => path.endsWith(".js")).map((path) => readFileSync(join(cliStage, path), "utf8")).join("\n")
+    const specifiers = [...code.matchAll(/from "(effect-retry[^"]*)"/g)].map((match) => match[1])
+    expect(specifiers.length).toBeGreaterThan(0)
+    expect(new Set(specifiers)).toEqual(new Set(["effect-retry", "effect-retry/http"]))
+  })
+
+  it("passes publint (strict: warnings count)", async () => {
+    const args = ["run", cliTarball, "--strict"]
+    const result = await exec(bin("publint"), args, tmp)
+    expect(result.code, describeRun("publint", args, tmp, result)).toBe(0)
+  }, 60_000)
+
+  it("after `npm install <lib> <cli> effect`, `npx effect-retry --help` and `--version` work", async () => {
+    const help = await npm(["exec", "--offline", "--", "effect-retry", "--help"], project)
+    expect(help.stdout).toContain("effect-retry")
+    for (const command of ["demo", "explain", "simulate"]) expect(help.stdout).toContain(command)
+    // The version comes from the installed package.json, found from dist/ at run time.
+    const version = await run(join(project, "node_modules", ".bin", "effect-retry"), ["--version"], project)
+    expect(version.stdout.trim()).toBe(cliManifest.version)
+    // A real command: explain a preset.
+    const explain = await run(join(project, "node_modules", ".bin", "effect-retry"), ["explain", "--preset", "llm"], project)
+    expect(explain.stdout).toContain("Delay before each retry")
+  }, 120_000)
+
+  it("runs with npx in an empty folder: `npx --yes --package <cli> --package <lib> effect-retry --help`", async () => {
+    const help = await npm(
+      ["exec", "--yes", "--prefer-offline", "--no-audit", "--no-fund", "--package", cliTarball, "--package", libTarball, "--", "effect-retry", "--help"],
+      empty
+    )
+    for (const command of ["demo", "explain", "simulate"]) expect(help.stdout).toContain(command)
+    expect(readdirSync(empty)).toEqual([])
+  }, 240_000)
+})
+
+describe("the repository's lock file", () => {
+  it("`npm install` leaves package-lock.json unchanged", async () => {
+    // The manifests and the lock, copied: `npm install --package-lock-only` rewrites the
+    // lock from the manifests without touching node_modules, so a lock that is out of step
+    // with package.json or cli/package.json (a missing bin entry, say) shows up as a change.
+    const copy = join(tmp, "lock")
+    mkdirSync(join(copy, "cli"), { recursive: true })
+    for (const file of ["package.json", "package-lock.json", "cli/package.json"]) copyFileSync(join(root, file), join(copy, file))
+    await npm(["install", "--package-lock-only", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund"], copy)
+    expect(readFileSync(join(copy, "package-lock.json"), "utf8")).toBe(readFileSync(join(root, "package-lock.json"), "utf8"))
+  }, 120_000)
 })

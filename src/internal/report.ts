@@ -10,6 +10,7 @@ import * as Tracer from "effect/Tracer"
 import * as RetryEvent from "../RetryEvent.js"
 import * as RetryMetrics from "../RetryMetrics.js"
 import { RetryObserver } from "../RetryObserver.js"
+import * as RetryLog from "./retryLog.js"
 
 /** A listener of retry events. */
 export type Listener = (event: RetryEvent.RetryEvent) => Effect.Effect<void>
@@ -99,21 +100,24 @@ const recordMetrics = (event: RetryEvent.RetryEvent): Effect.Effect<void> => {
 }
 
 // A first failure that is simply not retryable (a 404, a validation error) is
-// routine; every other give-up, even at the first attempt, is worth a Warning.
-const levelOf = (event: RetryEvent.RetryEvent): LogLevel.LogLevel =>
+// routine; every other give-up, even at the first attempt, is worth a Warning,
+// written at the level RetryLog sets (Warning unless set; None: no line at all).
+const levelOf = (event: RetryEvent.RetryEvent, warning: LogLevel.LogLevel): LogLevel.LogLevel =>
   event._tag === "Succeeded" || (event._tag === "GaveUp" && event.attempts === 1 && event.reason === "not-retryable")
     ? LogLevel.Debug
-    : LogLevel.Warning
+    : warning
 
-// Annotating logs is costly, so the level is checked first: a program that
-// filters Warning out pays next to nothing per retry.
-const log = (event: RetryEvent.RetryEvent): Effect.Effect<void> => {
-  const level = levelOf(event)
-  return Effect.flatMap(FiberRef.get(FiberRef.currentMinimumLogLevel), (minimum) =>
-    LogLevel.lessThan(level, minimum)
+// Annotating logs is costly, so the levels are checked first, in one look at
+// the fiber: a program that filters Warning out pays next to nothing per retry.
+const log = (event: RetryEvent.RetryEvent): Effect.Effect<void> =>
+  Effect.withFiberRuntime((fiber) => {
+    const warning = fiber.getFiberRef(RetryLog.currentLevel)
+    if (warning._tag === "None") return Effect.void
+    const level = levelOf(event, warning)
+    return LogLevel.lessThan(level, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))
       ? Effect.void
-      : Effect.annotateLogs(Effect.logWithLevel(level, RetryEvent.format(event)), annotations(event)))
-}
+      : Effect.annotateLogs(Effect.logWithLevel(level, RetryEvent.format(event)), annotations(event))
+  })
 
 // The span is read from the context rather than with `Effect.currentSpan`,
 // which builds an exception when there is none.

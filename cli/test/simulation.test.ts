@@ -1,5 +1,5 @@
 /**
- * The simulator of `npm run simulate` (src/cli/simulation.ts), at small sizes
+ * The simulator of `npm run simulate` (cli/src/simulation.ts), at small sizes
  * so that the file runs in a few seconds.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -15,7 +15,7 @@ import {
   runContention,
   type SimulationOptions,
   writeReport
-} from "../src/cli/simulation.js"
+} from "../src/simulation.js"
 
 const small: Partial<SimulationOptions> = { clients: 20, runs: 2 }
 

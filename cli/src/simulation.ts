@@ -40,11 +40,8 @@ import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import { mkdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import * as Delay from "../internal/delay.js"
-import * as Retry from "../Retry.js"
-import * as RetryBudget from "../RetryBudget.js"
-import * as Retryable from "../Retryable.js"
-import * as RetryPolicy from "../RetryPolicy.js"
+import * as Delay from "./delayArithmetic.js"
+import { Retry, RetryBudget, Retryable, RetryPolicy } from "effect-retry"
 import { renderTable } from "./table.js"
 
 // ---------------------------------------------------------------------------

@@ -10,12 +10,12 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Chunk, Duration, Effect, Random, Schedule } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { explainPolicy } from "../src/cli/explain.js"
-import { RetryPolicy } from "../src/index.js"
+import { explainPolicy } from "../src/explain.js"
+import { RetryPolicy } from "effect-retry"
 
-const root = fileURLToPath(new URL("..", import.meta.url))
+const root = fileURLToPath(new URL("../..", import.meta.url))
 const tsx = join(root, "node_modules", ".bin", "tsx")
-const main = join(root, "src", "cli", "main.ts")
+const main = join(root, "cli", "src", "main.ts")
 
 interface Run {
   readonly code: number | null
@@ -75,7 +75,7 @@ describe.concurrent("effect-retry --help and --version", () => {
   })
 
   it("--version prints the version of package.json", async () => {
-    const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }
+    const { version } = JSON.parse(readFileSync(join(root, "cli", "package.json"), "utf8")) as { version: string }
     const run = await cli(["--version"])
     expect(run.code).toBe(0)
     expect(run.stdout.trim()).toBe(version)

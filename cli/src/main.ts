@@ -5,6 +5,7 @@
  * Exit statuses: 0 on success, 1 when a command fails, 2 for a usage error (an
  * unknown flag, an invalid policy), 130 when interrupted (Ctrl+C).
  */
+import "./scriptCwd.js"
 import * as Command from "@effect/cli/Command"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"

@@ -9,7 +9,7 @@ import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { RetryPolicy } from "../index.js"
+import { RetryPolicy } from "effect-retry"
 import { CliFailure, USAGE } from "./errors.js"
 
 const NUMBER = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/

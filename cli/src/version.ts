@@ -1,11 +1,11 @@
 /**
  * The package version, read at run time from the package's own package.json.
  *
- * The bin runs from three places: src/cli/main.ts (tsx, in a checkout),
- * dist/esm/cli/main.js (the build) and node_modules/effect-retry/dist/esm/cli/main.js
- * (installed). The directories in between differ, and dist/esm holds a
- * package.json of its own ({"type": "module"}), so the file is found by walking
- * up from this module to the first package.json whose name is effect-retry.
+ * The bin runs from three places: cli/src/main.ts (tsx, in a checkout),
+ * cli/dist/main.js (the build) and node_modules/effect-retry-cli/dist/main.js
+ * (installed). The directories in between differ, so the file is found by
+ * walking up from this module to the first package.json whose name is
+ * effect-retry-cli.
  * Reading it at run time keeps a single source of truth: no generated constant
  * to forget to regenerate when the version is bumped.
  */
@@ -14,7 +14,7 @@ import * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 
-const PACKAGE_NAME = "effect-retry"
+const PACKAGE_NAME = "effect-retry-cli"
 
 /** What is printed when no package.json is found (a bundled copy, say). */
 export const UNKNOWN_VERSION = "0.0.0-unknown"
@@ -27,7 +27,7 @@ const readManifest = (fs: FileSystem.FileSystem, file: string) =>
     Effect.option
   )
 
-/** The version in the nearest package.json named effect-retry above `from` (a file URL or path). */
+/** The version in the nearest package.json named effect-retry-cli above `from` (a file URL or path). */
 export const findVersion = (from: string): Effect.Effect<string, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem

@@ -16,7 +16,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
-import { RetryEvent, RetryObserver } from "../index.js"
+import { RetryEvent, RetryObserver } from "effect-retry"
 
 /** Carriage return, then ANSI "erase the whole line". */
 export const CLEAR_LINE = "\r\x1b[2K"

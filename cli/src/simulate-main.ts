@@ -3,6 +3,7 @@
  * simulations, prints their tables and writes contention.json,
  * amplification.json and contention.svg into DIR (default ./simulation).
  */
+import "./scriptCwd.js"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
