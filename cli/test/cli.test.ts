@@ -147,13 +147,23 @@ describe.concurrent("effect-retry explain", () => {
 
   it.each([
     [["--jitter", "wobbly"], "jitter is \"wobbly\""],
-    [["--base-delay", "1s"], "baseDelay is \"1s\""],
+    [["--base-delay", "1 fortnight"], "baseDelay is \"1 fortnight\""],
+    // Past a double's range: a typed InvalidRetryPolicy, not a RangeError with a stack trace.
+    [["--max-elapsed", `${"9".repeat(400)}.5 nanos`], "maxElapsed is \"9999"],
     [["--preset", "nope"], "preset is \"nope\""],
     [["--when-above-max", "later"], "retryAfter.whenAboveMax is \"later\""]
   ])("%j is rejected with status 2", async (args, message) => {
     const run = await cli(["explain", ...args])
     expect(run.code).toBe(2)
     expect(run.stderr).toContain(message)
+    expect(run.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it("accepts the durations it prints itself: --base-delay 250ms --max-delay 0.4s", async () => {
+    const run = await cli(["explain", "--base-delay", "250ms", "--max-delay", "0.4s", "--jitter", "none"])
+    expect(run.code).toBe(0)
+    expect(row(run.stdout, 1, 3)).toEqual(["250ms", "250ms", "250ms", "250ms", "250ms", "250ms"])
+    expect(row(run.stdout, 2, 3)).toEqual(["400ms", "400ms", "400ms", "650ms", "650ms", "650ms"])
   })
 
   it("--env reads RETRY_MAX_ATTEMPTS", async () => {
