@@ -14,7 +14,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Validate from "./internal/validate.js"
+import * as internal from "./internal/budget.js"
 
 /**
  * What a retry is drawn for: `"timeout"` after a timed-out attempt (which may
@@ -52,10 +52,18 @@ export interface Snapshot {
 }
 
 /**
- * The budget service. The Effect methods are for programs; the `unsafe`
- * methods are the same operations as plain synchronous functions, which the
- * retry loop calls on its hot path. Build one with `make`, `makeTokenBucket`
- * or `makeRatio`. Every operation is atomic, so many fibers can share one.
+ * The budget service. Build one with `make`, `makeTokenBucket` or
+ * `makeRatio`, or, for a budget shared by a fleet of processes, with
+ * `RedisBudget` from `effect-retry/redis`. Every operation is atomic, so many
+ * fibers can share one.
+ *
+ * The success path must stay cheap and must never wait, so the two things it
+ * reports are plain synchronous functions that only record:
+ * `unsafeRequest` (a call starts its first attempt) and `unsafeSucceeded`
+ * (a call succeeded). A budget held elsewhere gathers them in the process and
+ * sends them in batches. Only `withdraw`, asked once per retry, may wait on a
+ * store; it never fails: a store that cannot answer is the budget's own
+ * business (see `RedisBudget`'s `onStoreError`).
  *
  * @example
  * ```ts
@@ -65,7 +73,7 @@ export interface Snapshot {
  * const program = Effect.gen(function*() {
  *   const budget = yield* RetryBudget.makeTokenBucket()
  *   const granted = yield* budget.withdraw("error")
- *   return budget.unsafeSnapshot(0).available
+ *   return (yield* budget.snapshot).available
  * })
  * ```
  *
@@ -80,10 +88,10 @@ export interface Service {
   /** A call succeeded; `spent` is what its retries withdrew (0 when the first attempt succeeded). */
   readonly succeeded: (spent: number) => Effect.Effect<void>
   readonly snapshot: Effect.Effect<Snapshot>
+  /** Records that a call starts its first attempt at `now` (epoch ms); never blocks. */
   readonly unsafeRequest: (now: number) => void
-  readonly unsafeWithdraw: (kind: RetryKind, now: number) => Option.Option<number>
+  /** Records that a call succeeded after its retries withdrew `spent`; never blocks. */
   readonly unsafeSucceeded: (spent: number) => void
-  readonly unsafeSnapshot: (now: number) => Snapshot
 }
 
 /**
@@ -142,9 +150,7 @@ export const make = (rules: Rules): Service => ({
   succeeded: (spent) => Effect.sync(() => rules.succeeded(spent)),
   snapshot: Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.snapshot(now))),
   unsafeRequest: rules.request,
-  unsafeWithdraw: rules.withdraw,
-  unsafeSucceeded: rules.succeeded,
-  unsafeSnapshot: rules.snapshot
+  unsafeSucceeded: rules.succeeded
 })
 
 /**
@@ -233,30 +239,27 @@ export interface RatioOptions {
  * @category constructors
  */
 export const makeTokenBucket = (options: TokenBucketOptions = {}): Effect.Effect<Service> => {
-  Validate.knownKeys("", Validate.record("options", options), ["capacity", "retryCost", "timeoutCost", "successRefund"])
-  const capacity = Validate.numberAtLeast("capacity", options.capacity ?? 500, 0)
-  const retryCost = Validate.numberAtLeast("retryCost", options.retryCost ?? 5, 0)
-  const timeoutCost = Validate.numberAtLeast("timeoutCost", options.timeoutCost ?? 10, 0)
-  const successRefund = Validate.numberAtLeast("successRefund", options.successRefund ?? 1, 0)
+  const plan = internal.tokenBucketPlan(options)
   return Effect.sync(() => {
-    let available = capacity
+    let available = plan.capacity
     return make({
       request: () => {},
       withdraw: (kind) => {
-        const cost = kind === "timeout" ? timeoutCost : retryCost
+        const cost = plan.costOf(kind)
         if (available < cost) return Option.none()
         available -= cost
         return Option.some(cost)
       },
       succeeded: (spent) => {
-        available = Math.min(capacity, available + (spent > 0 ? spent : successRefund))
+        available = Math.min(plan.capacity, available + plan.refundOf(spent))
       },
-      snapshot: () => ({ available, capacity })
+      snapshot: () => ({ available, capacity: plan.capacity })
     })
   })
 }
 
-const SLOTS = 10
+
+const SLOTS = internal.SLOTS
 
 /**
  * Counts of requests and retries in `SLOTS` slots of `window / SLOTS` each; a
@@ -314,18 +317,13 @@ class Window {
  * @category constructors
  */
 export const makeRatio = (options: RatioOptions = {}): Effect.Effect<Service> => {
-  Validate.knownKeys("", Validate.record("options", options), ["percent", "window", "minPerSecond"])
-  const percent = Validate.numberAtLeast("percent", options.percent ?? 20, 0)
-  const windowMillis = Validate.millisAbove("window", options.window ?? "10 seconds", 0)
-  const minPerSecond = Validate.numberAtLeast("minPerSecond", options.minPerSecond ?? 10, 0)
-  const slotMillis = windowMillis / SLOTS
-  const reserve = minPerSecond * (windowMillis / 1000)
-  const slotAt = (now: number) => Math.floor(now / slotMillis)
+  const plan = internal.ratioPlan(options)
+  const slotAt = plan.slotAt
   return Effect.sync(() => {
     const window = new Window()
     const snapshotAt = (slot: number): Snapshot => {
       const { requests, retries } = window.totals(slot)
-      const capacity = Math.floor((requests * percent) / 100 + reserve)
+      const capacity = plan.capacityOf(requests)
       return { available: Math.max(0, capacity - retries), capacity }
     }
     return make({

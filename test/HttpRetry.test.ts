@@ -1,6 +1,7 @@
 import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Cause, Duration, Effect, Exit, Fiber, Layer, Option } from "effect"
+import { NodeHttpServerRequest } from "@effect/platform-node"
+import { Cause, Chunk, Duration, Effect, Exit, Fiber, Layer, Option, Stream } from "effect"
 import { RetryObserver, RetryPolicy } from "../src/index.js"
 import type { RetryEvent } from "../src/index.js"
 import { HttpRetry } from "../src/http/index.js"
@@ -151,6 +152,42 @@ for (const [name, clientLayer] of clients) {
         expect(server.hits()).toHaveLength(2)
       }))
 
+    it.effect("with buffer: true and no attemptTimeout, a 503 whose body never ends does not hold the call", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script((request) =>
+          Effect.sync(() => {
+            const response = NodeHttpServerRequest.toServerResponse(request)
+            response.writeHead(503, { "content-type": "text/plain" })
+            response.write("unavailable, and the rest never comes")
+          }).pipe(Effect.zipRight(Effect.never))
+        )
+        const response = yield* (yield* client({ buffer: true })).get(server.url()).pipe(
+          Effect.timeoutFail({ duration: "8 seconds", onTimeout: () => "the call hung" })
+        )
+        expect(response.status).toBe(503)
+        expect(server.hits()).toHaveLength(3)
+        // Release the last 503 (its body never ends), so that its connection does not hold the server's close.
+        yield* Effect.ignore(Effect.timeout(Stream.runDrain(response.stream), "50 millis"))
+      }), 15_000)
+
+    it.effect("with buffer: true an event stream is handed over as it arrives, not read whole", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script((request) =>
+          Effect.sync(() => {
+            const response = NodeHttpServerRequest.toServerResponse(request)
+            response.writeHead(200, { "content-type": "text/event-stream" })
+            response.write("data: first\n\n")
+          }).pipe(Effect.zipRight(Effect.never))
+        )
+        const response = yield* (yield* client({ buffer: true })).get(server.url()).pipe(
+          Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "the stream was read whole" })
+        )
+        const first = yield* response.stream.pipe(Stream.decodeText(), Stream.take(1), Stream.runCollect)
+        expect(Chunk.join(first, "")).toBe("data: first\n\n")
+      }), 15_000)
+
     it.effect("with buffer: true a body that arrived whole but is not JSON is not retried", () =>
       Effect.gen(function*() {
         const server = yield* TestServer
@@ -235,7 +272,12 @@ for (const [name, clientLayer] of clients) {
         const server = yield* TestServer
         yield* server.script(() => Effect.never)
         const error = yield* Effect.flip((yield* client({ attemptTimeout: "100 millis" })).get(server.url()))
-        expect(Cause.isTimeoutException(error)).toBe(true)
+        // An HttpClientError, so the wrapped client keeps the client's error type.
+        expect(error).toBeInstanceOf(HttpClientError.RequestError)
+        expect(error._tag === "RequestError" && error.reason).toBe("Transport")
+        expect(Cause.isTimeoutException(error.cause)).toBe(true)
+        expect(HttpRetry.isAttemptTimeout(error)).toBe(true)
+        expect(HttpRetry.isRetryable(error)).toBe(true)
         expect(server.hits()).toHaveLength(3)
       }))
 
@@ -329,6 +371,29 @@ for (const [name, clientLayer] of clients) {
       }))
   })
 }
+
+describe("HttpRetry.withRetry types", () => {
+  it("fits (client: HttpClient) => HttpClient for every option, inline or held in a variable", () => {
+    type Transform = (client: HttpClient.HttpClient) => HttpClient.HttpClient
+    const inline: Transform = HttpRetry.withRetry(fast, {
+      attemptTimeout: "5 seconds",
+      idempotencyKey: "auto",
+      attemptHeader: "x-retry-attempt",
+      buffer: true,
+      bufferRequestBody: { maxBytes: 1024 },
+      retryOn: [429, 503],
+      methods: ["GET", "POST"],
+      // Typed callbacks: no implicit any under strict.
+      onEvent: (event) => Effect.log(event._tag),
+      while: (error) => !(error instanceof HttpRetry.RetryableStatus && error.response.status === 429)
+    })
+    const options: HttpRetry.Options = { attemptTimeout: "5 seconds" }
+    const held: Transform = HttpRetry.withRetry(fast, options)
+    const dataFirst = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+      HttpRetry.withRetry(client, fast, { attemptTimeout: 1000, onEvent: (event) => Effect.log(event._tag) })
+    expect([inline, held, dataFirst].every((f) => typeof f === "function")).toBe(true)
+  })
+})
 
 describe("HttpRetry.isRetryable", () => {
   const request = HttpClientRequest.get("http://127.0.0.1/")

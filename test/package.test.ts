@@ -303,12 +303,12 @@ describe("the library's package", () => {
     }
   })
 
-  it("has no bin, and effect as its one required peer (@effect/platform optional, for effect-retry/http)", () => {
+  it("has no bin, and effect as its one required peer (@effect/platform optional, for effect-retry/http; ioredis optional, for effect-retry/redis)", () => {
     const manifest = readManifest(join(project, "node_modules", "effect-retry", "package.json"))
     expect(manifest.bin).toBeUndefined()
     expect(manifest.dependencies ?? {}).toEqual({})
-    expect(Object.keys(manifest.peerDependencies ?? {}).sort()).toEqual(["@effect/platform", "effect"])
-    expect(manifest.peerDependenciesMeta).toEqual({ "@effect/platform": { optional: true } })
+    expect(Object.keys(manifest.peerDependencies ?? {}).sort()).toEqual(["@effect/platform", "effect", "ioredis"])
+    expect(manifest.peerDependenciesMeta).toEqual({ "@effect/platform": { optional: true }, ioredis: { optional: true } })
   })
 
   it("loads both entry points with import", async () => {

@@ -13,7 +13,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as ClientRequest from "@effect/platform/HttpClientRequest"
 import type * as ClientResponse from "@effect/platform/HttpClientResponse"
-import type * as Cause from "effect/Cause"
+import { isTimeoutException, TimeoutException } from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
@@ -26,7 +26,7 @@ import { report } from "../internal/report.js"
 import * as Validate from "../internal/validate.js"
 import type * as RetryBudget from "../RetryBudget.js"
 import * as RetryEvent from "../RetryEvent.js"
-import type * as RetryPolicy from "../RetryPolicy.js"
+import * as RetryPolicy from "../RetryPolicy.js"
 import { buffer as bufferResponse } from "./internal/bufferedResponse.js"
 import * as Classify from "./internal/classify.js"
 import { invalidHeader, isToken, REMOVED_VALUE } from "./internal/headers.js"
@@ -119,7 +119,11 @@ export class RetryableStatus extends Data.TaggedError("RetryableStatus")<{
 export interface Options {
   /** Statuses that are retried. Default `defaultStatuses`. */
   readonly retryOn?: ReadonlyArray<number> | undefined
-  /** A time limit for each attempt (with `buffer`, the body read included). */
+  /**
+   * A time limit for each attempt (with `buffer`, the body read included). An
+   * attempt that runs out fails with `RequestError` "Transport" whose cause is
+   * the `TimeoutException` (see `isAttemptTimeout`), and is retried.
+   */
   readonly attemptTimeout?: Duration.DurationInput | undefined
   /** Methods that are retried. Default `defaultMethods`. */
   readonly methods?: ReadonlyArray<string> | undefined
@@ -131,7 +135,12 @@ export interface Options {
   readonly onEvent?: ((event: RetryEvent.RetryEvent) => Effect.Effect<void>) | undefined
   /** A further test, consulted for failures the defaults would retry; `false` stops. */
   readonly while?: ((error: unknown) => boolean) | undefined
-  /** Read the whole body inside the retry boundary, so a connection lost mid-body is retried. */
+  /**
+   * Read the whole body inside the retry boundary, so a connection lost
+   * mid-body is retried. An event stream (`text/event-stream`) is never
+   * buffered: it is handed over as it arrives, so one client serves JSON calls
+   * and streams alike.
+   */
   readonly buffer?: boolean | undefined
   /** A budget to draw on instead of the `RetryBudget` service in the context. */
   readonly budget?: RetryBudget.Service | undefined
@@ -145,24 +154,54 @@ export interface Options {
 
 /**
  * The error type of a client wrapped by `withRetry`: the client's own, plus
- * the `RequestError` of a rejected header, plus `TimeoutException` when
- * `attemptTimeout` is set.
+ * the `RequestError` of a rejected header, a stream body over
+ * `bufferRequestBody`, or an attempt that ran out of `attemptTimeout`. For a
+ * client whose errors are `HttpClientError` it is `HttpClientError` again, so
+ * the wrapped client fits wherever an `HttpClient` is expected.
  *
  * @example
  * ```ts
  * import type { HttpClientError } from "@effect/platform"
  * import type { HttpRetry } from "effect-retry/http"
  *
- * type E = HttpRetry.WithRetryError<HttpClientError.HttpClientError, { attemptTimeout: "5 seconds" }>
+ * type E = HttpRetry.WithRetryError<HttpClientError.HttpClientError> // HttpClientError
  * ```
  *
  * @since 0.1.0
  * @category models
  */
-export type WithRetryError<E, O> =
-  | E
-  | HttpClientError.RequestError
-  | (O extends { readonly attemptTimeout: Duration.DurationInput } ? Cause.TimeoutException : never)
+export type WithRetryError<E> = E | HttpClientError.RequestError
+
+/**
+ * Whether an error is an attempt that ran out of `attemptTimeout`: a
+ * `RequestError` with reason "Transport" whose `cause` is the
+ * `Cause.TimeoutException`. A timed-out attempt surfaces that way (rather than
+ * as the bare `TimeoutException`) so that the wrapped client keeps the
+ * client's own error type.
+ *
+ * @example
+ * ```ts
+ * import { HttpClient } from "@effect/platform"
+ * import { Effect } from "effect"
+ * import { RetryPolicy } from "effect-retry"
+ * import { HttpRetry } from "effect-retry/http"
+ *
+ * const program = Effect.gen(function*() {
+ *   const client = (yield* HttpClient.HttpClient).pipe(
+ *     HttpRetry.withRetry(RetryPolicy.default, { attemptTimeout: "10 seconds" })
+ *   )
+ *   return yield* client.get("https://api.example.com/v1/slow")
+ * }).pipe(
+ *   Effect.catchIf(HttpRetry.isAttemptTimeout, () => Effect.succeed("timed out"))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category classification
+ */
+export const isAttemptTimeout = (error: unknown): error is HttpClientError.RequestError =>
+  HttpClientError.isHttpClientError(error) && error._tag === "RequestError" && error.reason === "Transport" &&
+  isTimeoutException(error.cause)
 
 /**
  * The HTTP classification, for users who wrap calls with `Retry.retry`
@@ -282,6 +321,15 @@ const resolveOptions = (options: Options): Resolved => {
 
 const needsKey = (method: string) => method === "POST" || method === "PATCH"
 
+/**
+ * Whether a response is an event stream (`text/event-stream`), which must reach
+ * the caller as it arrives: `buffer` never reads one into memory.
+ */
+const isEventStream = (response: ClientResponse.HttpClientResponse): boolean =>
+  response.headers["content-type"]?.trimStart().toLowerCase().startsWith("text/event-stream") === true
+
+
+
 /** The two stages of a client that `HttpClient.makeWith` builds from. */
 interface Stages {
   readonly preprocess: HttpClient.HttpClient.Preprocess<any, any>
@@ -338,15 +386,15 @@ const stagesOf = (client: HttpClient.HttpClient.With<any, any>): Stages => clien
  * @category middleware
  */
 export const withRetry: {
-  <const O extends Options = {}>(
+  (
     policy: RetryPolicy.RetryPolicy,
-    options?: O
-  ): <E, R>(self: HttpClient.HttpClient.With<E, R>) => HttpClient.HttpClient.With<WithRetryError<E, O>, R>
-  <E, R, const O extends Options = {}>(
+    options?: Options
+  ): <E, R>(self: HttpClient.HttpClient.With<E, R>) => HttpClient.HttpClient.With<WithRetryError<E>, R>
+  <E, R>(
     self: HttpClient.HttpClient.With<E, R>,
     policy: RetryPolicy.RetryPolicy,
-    options?: O
-  ): HttpClient.HttpClient.With<WithRetryError<E, O>, R>
+    options?: Options
+  ): HttpClient.HttpClient.With<WithRetryError<E>, R>
 } = dual(
   (args) => typeof args[0] === "object" && args[0] !== null && HttpClient.TypeId in args[0],
   <E, R>(
@@ -360,12 +408,31 @@ export const withRetry: {
     const isRetryableFailure = (error: unknown) =>
       Classify.isRetryableError(error, resolved.statuses) && (extra === undefined || extra(error))
 
+    // `buffer: true` reads the whole body inside the retry boundary, except an
+    // event stream's (it must reach the caller as it arrives) and a retryable
+    // response's (it will be released within the drain limit, or handed out
+    // as it came): a 503 whose body never ends cannot hold the attempt.
+    const bufferUnlessRetryable = (response: ClientResponse.HttpClientResponse) =>
+      isEventStream(response) || Classify.isRetryableResponse(response, resolved.statuses)
+        ? Effect.succeed(response)
+        : bufferResponse(response)
+
     const sendOnce = (request: ClientRequest.HttpClientRequest) => {
       const sent = postprocess(Effect.succeed(request))
-      const read = resolved.buffer ? Effect.flatMap(sent, bufferResponse) : sent
+      const read = resolved.buffer ? Effect.flatMap(sent, bufferUnlessRetryable) : sent
       return Option.match(resolved.attemptTimeout, {
         onNone: () => read,
-        onSome: (limit) => Effect.timeout(read, limit)
+        onSome: (limit) =>
+          Effect.timeoutFail(read, {
+            duration: limit,
+            onTimeout: () =>
+              new HttpClientError.RequestError({
+                request,
+                reason: "Transport",
+                cause: new TimeoutException(`attempt timed out after ${Duration.format(limit)}`),
+                description: `attempt timed out after ${Duration.format(limit)} (attemptTimeout)`
+              })
+          })
       })
     }
 
@@ -441,7 +508,7 @@ export const withRetry: {
         const previous = pending
         pending = undefined
         const send = Effect.flatMap(sendOnce(withAttemptHeader(request, retries)), judge)
-        return previous === undefined || resolved.buffer
+        return previous === undefined
           ? send
           : Effect.zipRight(discard(previous, resolved.drainLimit), send)
       }
@@ -482,3 +549,87 @@ export const withRetry: {
     )
   }
 )
+
+/**
+ * The statuses the official OpenAI and Anthropic SDKs retry: 408, 409, 429
+ * and every status from 500 to 599 (529, Anthropic's "overloaded", included).
+ *
+ * @example
+ * ```ts
+ * import { HttpRetry } from "effect-retry/http"
+ *
+ * const retriesOverloaded = HttpRetry.llmStatuses.includes(529) // true
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const llmStatuses: ReadonlyArray<number> = [408, 409, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)]
+
+/**
+ * The policy of `HttpRetry.llm`, shaped after the official SDKs: 3 attempts
+ * (2 retries), 0.5 s doubling up to 8 s, each delay reduced by up to 25 %.
+ * Retry-After hints up to 60 s are honoured; a longer one gives up at once
+ * (`whenAboveMax: "fail"`) and returns the 429 as it came, where openai-node
+ * would ignore it and retry on its backoff into the same exhausted budget.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "effect-retry"
+ * import { HttpRetry } from "effect-retry/http"
+ *
+ * const patient = HttpRetry.llmPolicy.pipe(RetryPolicy.update({ maxAttempts: 5 }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const llmPolicy: RetryPolicy.RetryPolicy = RetryPolicy.make({
+  name: "llm",
+  maxAttempts: 3,
+  baseDelay: "500 millis",
+  maxDelay: "8 seconds",
+  jitter: { min: 0.75, max: 1 },
+  retryAfter: { max: "60 seconds", whenAboveMax: "fail" }
+})
+
+/**
+ * A ready-made `withRetry` for LLM provider APIs (OpenAI, Anthropic and
+ * compatible ones), retrying as their official SDKs do: POST is retried
+ * (LLM calls are POST) on a lost connection, an attempt timeout and the
+ * `llmStatuses` (408, 409, 429, 5xx), `x-should-retry` overrides the status
+ * either way, and `retry-after-ms` / `retry-after` (and on a 429 the
+ * rate-limit budget that ran out) set the delay. A JSON answer is read whole
+ * inside the retry boundary (`buffer: true`), so a connection lost mid-body is
+ * retried; an event stream (`text/event-stream`) is handed over as it arrives
+ * and never retried once it has begun. A request with a stream body is never
+ * retried.
+ *
+ * It fits `OpenAiClient.layer({ transformClient })` and
+ * `AnthropicClient.layer({ transformClient })`. `options` override the
+ * preset's (`retryOn`, `methods`, `buffer`) and add the rest. POST is retried
+ * without an `Idempotency-Key`, as the SDKs do: a request that reached the
+ * provider before its connection was lost may be carried out (and billed)
+ * twice. See docs/llm.md.
+ *
+ * @example
+ * ```ts
+ * import { AnthropicClient } from "@effect/ai-anthropic"
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { Config, Layer } from "effect"
+ * import { HttpRetry } from "effect-retry/http"
+ *
+ * export const Anthropic = AnthropicClient.layerConfig({
+ *   apiKey: Config.redacted("ANTHROPIC_API_KEY"),
+ *   transformClient: HttpRetry.llm()
+ * }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+ * ```
+ *
+ * @since 0.1.0
+ * @category middleware
+ */
+export const llm = (
+  policy: RetryPolicy.RetryPolicy = llmPolicy,
+  options: Options = {}
+): <E, R>(self: HttpClient.HttpClient.With<E, R>) => HttpClient.HttpClient.With<WithRetryError<E>, R> =>
+  withRetry(policy, { retryOn: llmStatuses, methods: [...defaultMethods, "POST"], buffer: true, ...options })

@@ -240,4 +240,9 @@ export const runWithRetry = <A, E, R>(
   return firstAttempt
 }
 
-const kindOf = (error: unknown): RetryBudget.RetryKind => Cause.isTimeoutException(error) ? "timeout" : "error"
+// A timeout, bare or as the cause of another error (HTTP's attempt timeout is a RequestError whose cause is one).
+const kindOf = (error: unknown): RetryBudget.RetryKind =>
+  Cause.isTimeoutException(error) ||
+    (typeof error === "object" && error !== null && Cause.isTimeoutException((error as { cause?: unknown }).cause))
+    ? "timeout"
+    : "error"

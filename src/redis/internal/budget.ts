@@ -1,0 +1,217 @@
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Budget from "../../internal/budget.js"
+import * as Validate from "../../internal/validate.js"
+import * as RetryBudget from "../../RetryBudget.js"
+import type { Mode } from "../RedisBudget.js"
+import { scripted } from "./scripts.js"
+import { call, type Store } from "./store.js"
+
+
+/** Options every shared budget has, besides those of its kind. */
+export interface SharedOptions {
+  readonly name: string
+  readonly onStoreError?: Mode | undefined
+  readonly flushEvery?: Duration.DurationInput | undefined
+}
+
+const SHARED_KEYS = ["name", "onStoreError", "flushEvery"] as const
+
+interface Shared {
+  readonly name: string
+  readonly mode: Mode
+  readonly flushEvery: Duration.Duration
+}
+
+const sharedOf = (options: SharedOptions): Shared => ({
+  name: Validate.label("name", options.name),
+  mode: Validate.oneOf("onStoreError", options.onStoreError ?? "local", ["allow", "deny", "local"]),
+  flushEvery: Duration.millis(Validate.millisAbove("flushEvery", options.flushEvery ?? "200 millis", 0))
+})
+
+const Granted = Schema.Tuple(Schema.Literal(0, 1), Schema.NumberFromString)
+const Available = Schema.NumberFromString
+const RatioGranted = Schema.Tuple(Schema.Literal(0, 1), Schema.Number, Schema.Number)
+const RatioState = Schema.Tuple(Schema.Number, Schema.Number)
+
+/** What a withdrawal falls back to when Redis cannot answer. */
+const fallback = (
+  mode: Mode,
+  local: RetryBudget.Service,
+  kind: RetryBudget.RetryKind
+): Effect.Effect<Option.Option<number>> => {
+  switch (mode) {
+    case "allow":
+      return Effect.succeed(Option.some(0))
+    case "deny":
+      return Effect.succeed(Option.none())
+    case "local":
+      return local.withdraw(kind)
+  }
+}
+
+/**
+ * Runs `flush` every `every` in a fiber of the layer's scope, and once more
+ * when the scope closes, so that counts gathered last are not lost.
+ */
+const flushing = (flush: Effect.Effect<void>, every: Duration.Duration): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.zipRight(
+    Effect.addFinalizer(() => flush),
+    Effect.asVoid(Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(every), flush))))
+  )
+
+export interface TokenBucketOptions extends RetryBudget.TokenBucketOptions, SharedOptions {
+  readonly ttl?: Duration.DurationInput | undefined
+}
+
+/**
+ * A token bucket held in Redis. A withdrawal is one script call; refunds are
+ * added up in the process and sent by the flush fiber, so a success never
+ * waits on Redis.
+ */
+export const makeTokenBucket = (
+  options: TokenBucketOptions
+): (store: Store) => Effect.Effect<RetryBudget.Service, never, Scope.Scope> => {
+  const plan = Budget.tokenBucketPlan(options, [...SHARED_KEYS, "ttl"])
+  const shared = sharedOf(options)
+  const ttl = Math.ceil(Validate.millisAbove("ttl", options.ttl ?? "10 minutes", 0))
+  return (store) => Effect.gen(function*() {
+    const key = `${store.prefix}budget:${shared.name}`
+    const client = scripted(store.client)
+    const local = yield* RetryBudget.makeTokenBucket({
+      capacity: plan.capacity,
+      retryCost: plan.retryCost,
+      timeoutCost: plan.timeoutCost,
+      successRefund: plan.successRefund
+    })
+    let refund = 0
+    let lastKnown = plan.capacity
+
+    const flush = Effect.suspend(() => {
+      if (refund === 0) return Effect.void
+      const sent = refund
+      refund = 0
+      return call(store, "flush", () => client.erTokenRefund(key, plan.capacity, sent, ttl), Available).pipe(
+        Effect.match({
+          onFailure: () => {
+            refund = Math.min(plan.capacity, refund + sent)
+          },
+          onSuccess: (available) => {
+            lastKnown = available
+          }
+        })
+      )
+    })
+    yield* flushing(flush, shared.flushEvery)
+
+    const unsafeSucceeded = (spent: number) => {
+      refund = Math.min(plan.capacity, refund + plan.refundOf(spent))
+      if (shared.mode === "local") local.unsafeSucceeded(spent)
+    }
+
+    return {
+      request: Effect.void,
+      unsafeRequest: () => {},
+      withdraw: (kind) => {
+        const cost = plan.costOf(kind)
+        return call(store, "withdraw", () => client.erTokenWithdraw(key, plan.capacity, cost, ttl), Granted).pipe(
+          Effect.matchEffect({
+            onFailure: () => fallback(shared.mode, local, kind),
+            onSuccess: ([granted, available]) => {
+              lastKnown = available
+              return Effect.succeed(granted === 1 ? Option.some(cost) : Option.none())
+            }
+          })
+        )
+      },
+      succeeded: (spent) => Effect.sync(() => unsafeSucceeded(spent)),
+      unsafeSucceeded,
+      snapshot: call(store, "snapshot", (redis) => redis.get(key), Schema.NullOr(Available)).pipe(
+        Effect.match({
+          onFailure: () => ({ available: lastKnown, capacity: plan.capacity }),
+          onSuccess: (available) => {
+            lastKnown = available ?? plan.capacity
+            return { available: lastKnown, capacity: plan.capacity }
+          }
+        })
+      )
+    } satisfies RetryBudget.Service
+  })
+}
+
+export interface RatioOptions extends RetryBudget.RatioOptions, SharedOptions {}
+
+/**
+ * A ratio budget whose window is held in Redis: request counts are added up
+ * in the process and sent by the flush fiber; a withdrawal is one script call.
+ */
+export const makeRatio = (
+  options: RatioOptions
+): (store: Store) => Effect.Effect<RetryBudget.Service, never, Scope.Scope> => {
+  const plan = Budget.ratioPlan(options, SHARED_KEYS)
+  const shared = sharedOf(options)
+  const ttl = Math.ceil(plan.windowMillis + plan.slotMillis)
+  const args = [plan.slotMillis, Budget.SLOTS, plan.percent, plan.reserve, ttl] as const
+  return (store) => Effect.gen(function*() {
+    const key = `${store.prefix}ratio:${shared.name}`
+    const client = scripted(store.client)
+    const local = yield* RetryBudget.makeRatio({
+      percent: plan.percent,
+      window: Duration.millis(plan.windowMillis),
+      minPerSecond: plan.minPerSecond
+    })
+    let requests = 0
+    let lastKnown: RetryBudget.Snapshot = { available: Math.floor(plan.reserve), capacity: Math.floor(plan.reserve) }
+
+    const send = (added: number) =>
+      call(store, added > 0 ? "flush" : "snapshot", () => client.erRatioFlush(key, ...args, added), RatioState)
+    const flush = Effect.suspend(() => {
+      if (requests === 0) return Effect.void
+      const sent = requests
+      requests = 0
+      return Effect.match(send(sent), {
+        onFailure: () => {
+          requests += sent
+        },
+        onSuccess: ([available, capacity]) => {
+          lastKnown = { available, capacity }
+        }
+      })
+    })
+    yield* flushing(flush, shared.flushEvery)
+
+    return {
+      request: Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) =>
+        Effect.sync(() => {
+          requests++
+          if (shared.mode === "local") local.unsafeRequest(now)
+        })),
+      unsafeRequest: (now) => {
+        requests++
+        if (shared.mode === "local") local.unsafeRequest(now)
+      },
+      withdraw: (kind) =>
+        call(store, "withdraw", () => client.erRatioWithdraw(key, ...args), RatioGranted).pipe(
+          Effect.matchEffect({
+            onFailure: () => fallback(shared.mode, local, kind),
+            onSuccess: ([granted, available, capacity]) => {
+              lastKnown = { available, capacity }
+              return Effect.succeed(granted === 1 ? Option.some(1) : Option.none())
+            }
+          })
+        ),
+      succeeded: () => Effect.void,
+      unsafeSucceeded: () => {},
+      snapshot: Effect.match(send(0), {
+        onFailure: () => lastKnown,
+        onSuccess: ([available, capacity]) => {
+          lastKnown = { available, capacity }
+          return lastKnown
+        }
+      })
+    } satisfies RetryBudget.Service
+  })
+}

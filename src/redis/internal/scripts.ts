@@ -1,0 +1,162 @@
+import type { Redis } from "ioredis"
+
+/**
+ * The Lua scripts, one per operation, each atomic on the server. Times come
+ * from the server's `TIME`, never from a host's clock, and every key written
+ * gets a TTL so that idle budgets and cool-downs disappear. Numbers that may
+ * have fractions go back as strings (Redis would truncate a Lua number).
+ */
+
+// Current server time in milliseconds.
+const NOW = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`
+
+// Token bucket: KEYS[1] holds the available tokens; a missing key is a full bucket.
+// ARGV: capacity, cost, ttl ms. Returns { granted 0|1, available }.
+const TOKEN_WITHDRAW = `
+local capacity = tonumber(ARGV[1])
+local cost = tonumber(ARGV[2])
+local current = redis.call('GET', KEYS[1])
+local available = capacity
+if current then available = tonumber(current) end
+if available < cost then
+  if current then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+  return { 0, tostring(available) }
+end
+available = available - cost
+redis.call('SET', KEYS[1], tostring(available), 'PX', ARGV[3])
+return { 1, tostring(available) }
+`
+
+// Token bucket refunds gathered in a process. ARGV: capacity, refund, ttl ms. Returns available.
+const TOKEN_REFUND = `
+local capacity = tonumber(ARGV[1])
+local current = redis.call('GET', KEYS[1])
+if not current then return tostring(capacity) end
+local available = math.min(capacity, tonumber(current) + tonumber(ARGV[2]))
+redis.call('SET', KEYS[1], tostring(available), 'PX', ARGV[3])
+return tostring(available)
+`
+
+// Ratio budget: a hash of counts per slot, q:<slot> requests and r:<slot>
+// retries; fields that have left the window are deleted as they are met.
+const WINDOW = `${NOW}
+local function window(key, slot_ms, slots)
+  local slot = math.floor(now_ms() / slot_ms)
+  local fields = redis.call('HGETALL', key)
+  local requests, retries = 0, 0
+  for i = 1, #fields, 2 do
+    local name = fields[i]
+    local at = tonumber(string.sub(name, 3))
+    if at and at > slot - slots then
+      if string.sub(name, 1, 1) == 'q' then
+        requests = requests + tonumber(fields[i + 1])
+      else
+        retries = retries + tonumber(fields[i + 1])
+      end
+    else
+      redis.call('HDEL', key, name)
+    end
+  end
+  return slot, requests, retries
+end
+`
+
+// ARGV: slot ms, slots, percent, reserve, ttl ms. Returns { granted 0|1, available, capacity }.
+const RATIO_WITHDRAW = `${WINDOW}
+local slot, requests, retries = window(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+local capacity = math.floor(requests * tonumber(ARGV[3]) / 100 + tonumber(ARGV[4]))
+local available = capacity - retries
+if available < 1 then
+  return { 0, math.max(0, available), capacity }
+end
+redis.call('HINCRBY', KEYS[1], 'r:' .. string.format('%d', slot), 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return { 1, available - 1, capacity }
+`
+
+// ARGV: slot ms, slots, percent, reserve, ttl ms, requests to add. Returns { available, capacity }.
+const RATIO_FLUSH = `${WINDOW}
+local slot, requests, retries = window(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+local added = tonumber(ARGV[6])
+if added > 0 then
+  redis.call('HINCRBY', KEYS[1], 'q:' .. string.format('%d', slot), added)
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  requests = requests + added
+end
+local capacity = math.floor(requests * tonumber(ARGV[3]) / 100 + tonumber(ARGV[4]))
+return { math.max(0, capacity - retries), capacity }
+`
+
+// Cool-downs: a sorted set, member = key, score = until (server ms). ARGV:
+// key, delay ms, channel. Keeps the later of two untils, publishes
+// "<remaining ms> <key>" so that subscribers need no common clock, returns remaining.
+const COOLDOWN_RECORD = `${NOW}
+local now = now_ms()
+redis.call('ZADD', KEYS[1], 'GT', now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(tonumber(last[2]) - now))) end
+local remaining = math.max(0, tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or now) - now)
+redis.call('PUBLISH', ARGV[3], string.format('%d', remaining) .. ' ' .. ARGV[1])
+return string.format('%d', remaining)
+`
+
+// Every cool-down still running, as { key, remaining ms, ... }.
+const COOLDOWN_ALL = `${NOW}
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local out = {}
+for i = 1, #entries, 2 do
+  out[#out + 1] = entries[i]
+  out[#out + 1] = string.format('%d', tonumber(entries[i + 1]) - now)
+end
+return out
+`
+
+/** A client with the library's scripts defined on it. */
+export interface Scripted extends Redis {
+  erTokenWithdraw(key: string, capacity: number, cost: number, ttl: number): Promise<unknown>
+  erTokenRefund(key: string, capacity: number, refund: number, ttl: number): Promise<unknown>
+  erRatioWithdraw(key: string, slotMs: number, slots: number, percent: number, reserve: number, ttl: number): Promise<unknown>
+  erRatioFlush(
+    key: string,
+    slotMs: number,
+    slots: number,
+    percent: number,
+    reserve: number,
+    ttl: number,
+    requests: number
+  ): Promise<unknown>
+  erCooldownRecord(key: string, member: string, delayMs: number, channel: string): Promise<unknown>
+  erCooldownAll(key: string): Promise<unknown>
+}
+
+const SCRIPTS = {
+  erTokenWithdraw: TOKEN_WITHDRAW,
+  erTokenRefund: TOKEN_REFUND,
+  erRatioWithdraw: RATIO_WITHDRAW,
+  erRatioFlush: RATIO_FLUSH,
+  erCooldownRecord: COOLDOWN_RECORD,
+  erCooldownAll: COOLDOWN_ALL
+}
+
+const defined = new WeakSet<Redis>()
+
+/**
+ * Defines the scripts on a client once. ioredis sends a script with EVAL the
+ * first time on each connection and with EVALSHA after that: one round trip
+ * either way.
+ */
+export const scripted = (client: Redis): Scripted => {
+  if (!defined.has(client)) {
+    defined.add(client)
+    for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: 1, lua })
+  }
+  return client as Scripted
+}

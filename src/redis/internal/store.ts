@@ -1,0 +1,149 @@
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import type * as Scope from "effect/Scope"
+import * as Schema from "effect/Schema"
+import { Redis, type RedisOptions } from "ioredis"
+import * as Validate from "../../internal/validate.js"
+
+/** A Redis call that did not give a usable answer in time. Never leaves the library. */
+export class StoreError extends Data.TaggedError("RedisStoreError")<{
+  readonly operation: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `Redis ${this.operation}: ${this.reason}`
+  }
+}
+
+/** The counter of failed Redis calls, tagged with `operation`. */
+export const errors = Metric.counter("effect_retry_redis_errors", {
+  description: "Redis calls of effect-retry that failed, timed out or answered something unexpected",
+  incremental: true
+})
+
+/** What `RedisStore.layer` resolves its options to. */
+export interface Store {
+  readonly client: Redis
+  /** Opens a further connection with the same settings (the cool-down's subscriber). */
+  readonly duplicate: () => Redis
+  readonly prefix: string
+  readonly timeout: Duration.Duration
+  /** Whether the last call succeeded: a change is logged once, not per call. */
+  healthy: boolean
+}
+
+export interface StoreOptions {
+  readonly url?: string | undefined
+  readonly prefix?: string | undefined
+  readonly timeout?: Duration.DurationInput | undefined
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly redis?: RedisOptions | undefined
+}
+
+// Userinfo (user:password@) never reaches a message.
+const withoutUserinfo = (text: string): string => text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/\s]*@/gi, "$1")
+
+const reasonOf = (cause: unknown): string => {
+  if (cause instanceof Error) return withoutUserinfo(cause.message).slice(0, 200)
+  return typeof cause
+}
+
+const logChange = (store: Store, healthy: boolean, error?: StoreError): Effect.Effect<void> => {
+  if (store.healthy === healthy) return Effect.void
+  store.healthy = healthy
+  return healthy
+    ? Effect.logInfo("effect-retry: Redis answers again; shared budgets and cool-downs are back")
+    : Effect.logWarning(
+      `effect-retry: Redis does not answer (${error?.message ?? "unknown"}); budgets follow their onStoreError mode until it does`
+    )
+}
+
+/**
+ * Runs one Redis call with the store's time limit and decodes its reply. Any
+ * failure, a timeout or an unexpected reply is a `StoreError`, counted in
+ * `errors`: never a defect and never an unhandled rejection.
+ */
+export const call = <A, I>(
+  store: Store,
+  operation: string,
+  run: (client: Redis) => Promise<unknown>,
+  reply: Schema.Schema<A, I>
+): Effect.Effect<A, StoreError> => {
+  const decode = Schema.decodeUnknown(reply)
+  return Effect.tryPromise({
+    try: () => run(store.client),
+    catch: (cause) => new StoreError({ operation, reason: reasonOf(cause) })
+  }).pipe(
+    Effect.timeoutFail({
+      duration: store.timeout,
+      onTimeout: () => new StoreError({ operation, reason: `no answer within ${Duration.format(store.timeout)}` })
+    }),
+    Effect.flatMap((value) =>
+      Effect.mapError(decode(value), () => new StoreError({ operation, reason: "unexpected reply" }))
+    ),
+    Effect.tapBoth({
+      onFailure: (error) =>
+        Effect.zipRight(Metric.increment(Metric.tagged(errors, "operation", operation)), logChange(store, false, error)),
+      onSuccess: () => logChange(store, true)
+    })
+  )
+}
+
+/** The settings that keep a Redis call from waiting: no offline queue, no resending, a time limit per command. */
+const safeOptions = (timeoutMillis: number): RedisOptions => ({
+  lazyConnect: true,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  autoResendUnfulfilledCommands: false,
+  commandTimeout: Math.max(1, Math.ceil(timeoutMillis))
+})
+
+const open = (url: string, options: RedisOptions): Redis => {
+  const client = new Redis(url, options)
+  // A failed command reaches its caller as a rejected promise; without a
+  // listener, ioredis would print each connection error to the console.
+  client.on("error", () => {})
+  return client
+}
+
+const connect = (client: Redis, limit: Duration.Duration): Effect.Effect<void> =>
+  Effect.ignore(Effect.timeout(Effect.tryPromise(() => client.connect()), limit))
+
+/**
+ * Opens the connection and waits (at most `connectTimeout`) for it. A Redis
+ * that is down at start is not an error: the client keeps reconnecting and the
+ * budgets follow their mode meanwhile.
+ */
+export const makeStore = (options: StoreOptions): Effect.Effect<Store, never, Scope.Scope> => {
+  Validate.knownKeys("redis", Validate.record("redis", options), ["url", "prefix", "timeout", "connectTimeout", "redis"])
+  const url = options.url ?? "redis://127.0.0.1:6379"
+  if (typeof url !== "string" || !/^rediss?:\/\//.test(url)) {
+    throw Validate.invalid("redis.url", "a value that is not a redis:// or rediss:// URL", "a redis:// or rediss:// URL")
+  }
+  const prefix = options.prefix ?? "effect-retry:"
+  if (typeof prefix !== "string") throw Validate.invalid("redis.prefix", prefix, "a string")
+  const timeoutMillis = Validate.millisAbove("redis.timeout", options.timeout ?? "200 millis", 0)
+  const connectTimeout = Duration.millis(
+    Validate.millisAbove("redis.connectTimeout", options.connectTimeout ?? "1 second", 0)
+  )
+  const settings: RedisOptions = { ...options.redis, ...safeOptions(timeoutMillis) }
+  return Effect.gen(function*() {
+    const client = yield* Effect.acquireRelease(
+      Effect.sync(() => open(url, settings)),
+      (client) => Effect.sync(() => client.disconnect())
+    )
+    yield* connect(client, connectTimeout)
+    return {
+      client,
+      duplicate: () => open(url, settings),
+      prefix,
+      timeout: Duration.millis(timeoutMillis),
+      healthy: true
+    }
+  })
+}
+
+/** Waits (at most `limit`) until a duplicated connection is up. */
+export const connectDuplicate = connect

@@ -1,0 +1,210 @@
+/**
+ * Budgets shared through a real redis-server (started by this file on
+ * 127.0.0.1): the token bucket's semantics, a ratio window shared by two
+ * connections, Redis commands per call from INFO commandstats, and what a
+ * retry does when Redis is killed, answers garbage, or comes back.
+ */
+import { Cause, type Duration, Effect, Exit, Layer, Metric, Option, type Scope } from "effect"
+import type { Redis } from "ioredis"
+import { afterAll, beforeAll, expect, it } from "vitest"
+import { Retry, RetryBudget, RetryPolicy } from "../src/index.js"
+import { RedisBudget, RedisStore } from "../src/redis/index.js"
+import { Busy } from "./helpers.js"
+import { describeRedis, type RedisServer, startRedis } from "./support/redis.js"
+import { commandsBetween, commandStats, observer, scriptCalls } from "./support/redisStats.js"
+
+let server: RedisServer
+let watch: Redis
+let prefixes = 0
+/** A prefix of its own for each test, so that tests never share keys. */
+const freshPrefix = () => `t${process.pid}-${++prefixes}:`
+
+const storeLayer = (prefix: string, timeout: Duration.DurationInput = "2 seconds") =>
+  RedisStore.layer({ url: server.url, prefix, timeout, connectTimeout: "5 seconds" })
+
+/** Runs a scoped program against the test's Redis. */
+const run = <A, E>(prefix: string, program: Effect.Effect<A, E, RedisStore.RedisStore | Scope.Scope>, timeout?: Duration.DurationInput) =>
+  Effect.runPromise(program.pipe(Effect.scoped, Effect.provide(storeLayer(prefix, timeout))))
+
+/**
+ * Builds a budget on a connection of its own (as another process would),
+ * both living in the caller's scope.
+ */
+const connected = <A>(prefix: string, make: (name: string) => Effect.Effect<A, never, RedisStore.RedisStore | Scope.Scope>) =>
+(name: string) => Effect.flatMap(Layer.build(storeLayer(prefix)), (context) => Effect.provide(make(name), context))
+
+/** Polls `read` until `done` holds, at most `tries` times 50 ms apart. */
+const eventually = <A>(read: Effect.Effect<A>, done: (a: A) => boolean, tries = 60): Effect.Effect<A> =>
+  Effect.flatMap(read, (a) =>
+    done(a) || tries <= 0 ? Effect.succeed(a) : Effect.zipRight(Effect.sleep("50 millis"), eventually(read, done, tries - 1)))
+
+const noDelay = RetryPolicy.make({ baseDelay: 0, jitter: "none", maxAttempts: 3, name: "redis-budget-tests" })
+
+describeRedis("RedisBudget against a real redis-server", () => {
+  beforeAll(async () => {
+    server = await startRedis()
+    watch = observer(server.port)
+  })
+  afterAll(async () => {
+    watch?.disconnect()
+    await server?.stop()
+  })
+
+  it("a shared token bucket has the semantics of RetryBudget.tokenBucket, with refunds sent by the flush", async () => {
+    const prefix = freshPrefix()
+    await run(prefix, Effect.gen(function*() {
+      const budget = yield* RedisBudget.makeTokenBucket({ name: "api", capacity: 20, retryCost: 5, timeoutCost: 10, flushEvery: "20 millis" })
+      expect(yield* budget.withdraw("error")).toEqual(Option.some(5))
+      expect(yield* budget.withdraw("timeout")).toEqual(Option.some(10))
+      expect(yield* budget.withdraw("error")).toEqual(Option.some(5))
+      expect(yield* budget.withdraw("error")).toEqual(Option.none())
+      expect((yield* budget.snapshot).available).toBe(0)
+      // A success after retries refunds what they cost; a first-attempt success refunds 1.
+      budget.unsafeSucceeded(15)
+      budget.unsafeSucceeded(0)
+      const after = yield* eventually(budget.snapshot, (s) => s.available === 16)
+      expect(after).toEqual({ available: 16, capacity: 20 })
+      // Never above capacity.
+      yield* budget.succeeded(100)
+      expect(yield* eventually(budget.snapshot, (s) => s.available === 20)).toEqual({ available: 20, capacity: 20 })
+    }))
+    // Every key has a TTL.
+    const keys = await watch.keys(`${prefix}*`)
+    expect(keys).toEqual([`${prefix}budget:api`])
+    expect(await watch.pttl(keys[0]!)).toBeGreaterThan(0)
+  })
+
+  it("two connections with the same name share one bucket; another name has its own", async () => {
+    const prefix = freshPrefix()
+    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const make = connected(prefix, (name: string) => RedisBudget.makeTokenBucket({ name, capacity: 10, retryCost: 5 }))
+      const a = yield* make("shared")
+      const b = yield* make("shared")
+      const other = yield* make("other")
+      expect(yield* a.withdraw("error")).toEqual(Option.some(5))
+      expect(yield* b.withdraw("error")).toEqual(Option.some(5))
+      expect(yield* a.withdraw("error")).toEqual(Option.none())
+      expect(yield* b.withdraw("error")).toEqual(Option.none())
+      expect(yield* other.withdraw("error")).toEqual(Option.some(5))
+    })))
+  })
+
+  it("a shared ratio budget counts the requests of every connection in one window", async () => {
+    const prefix = freshPrefix()
+    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const make = connected(prefix, () => RedisBudget.makeRatio({ name: "search", percent: 50, minPerSecond: 0, flushEvery: "20 millis" }))
+      const a = yield* make("")
+      const b = yield* make("")
+      // Ten successful calls through a: no retry allowed yet on b until a's counts are flushed.
+      for (let i = 0; i < 10; i++) yield* Retry.retry(Effect.succeed(i), noDelay, { budget: a })
+      yield* eventually(b.snapshot, (s) => s.capacity === 5)
+      const grants = yield* Effect.forEach(Array.from({ length: 8 }), () => b.withdraw("error"))
+      expect(grants.filter(Option.isSome)).toHaveLength(5)
+      expect(yield* a.withdraw("error")).toEqual(Option.none())
+    })))
+    expect(await watch.pttl(`${prefix}ratio:search`)).toBeGreaterThan(0)
+  })
+
+  it("a first-attempt success costs no Redis command; a retry costs exactly one", async () => {
+    const prefix = freshPrefix()
+    await run(prefix, Effect.gen(function*() {
+      // A flush interval longer than the test: only the calls themselves can reach Redis.
+      const budget = yield* RedisBudget.makeTokenBucket({ name: "calls", flushEvery: "1 hour" })
+      const ratio = yield* RedisBudget.makeRatio({ name: "calls", flushEvery: "1 hour" })
+      const before = yield* Effect.promise(() => commandStats(watch))
+      for (let i = 0; i < 1000; i++) {
+        yield* Retry.retry(Effect.succeed(i), noDelay, { budget })
+        yield* Retry.retry(Effect.succeed(i), noDelay, { budget: ratio })
+      }
+      const afterSuccesses = yield* Effect.promise(() => commandStats(watch))
+      expect(commandsBetween(before, afterSuccesses)).toEqual(new Map())
+
+      let attempts = 0
+      const failOnce = Effect.suspend(() => ++attempts === 1 ? Effect.fail(new Busy({})) : Effect.succeed("ok"))
+      expect(yield* Retry.retry(failOnce, noDelay, { budget })).toBe("ok")
+      const afterRetry = yield* Effect.promise(() => commandStats(watch))
+      const retry = commandsBetween(afterSuccesses, afterRetry)
+      // One script call (EVAL the first time on a connection); the rest ran inside it.
+      expect(scriptCalls(retry)).toBe(1)
+      expect([...retry.keys()].every((name) => ["eval", "evalsha", "get", "set", "pexpire"].includes(name))).toBe(true)
+    }))
+  })
+
+  it("when Redis is killed, each mode decides every retry at once, counts the errors, and Redis is used again after a restart", async () => {
+    const prefix = freshPrefix()
+    const errorsOf = (operation: string) =>
+      Effect.map(Metric.value(Metric.tagged(RedisStore.errors, "operation", operation)), (s) => s.count)
+    await run(prefix, Effect.gen(function*() {
+      const local = yield* RedisBudget.makeTokenBucket({ name: "local", capacity: 10, retryCost: 5, onStoreError: "local" })
+      const allow = yield* RedisBudget.makeTokenBucket({ name: "allow", capacity: 10, retryCost: 5, onStoreError: "allow" })
+      const deny = yield* RedisBudget.makeRatio({ name: "deny", minPerSecond: 100, onStoreError: "deny" })
+      expect(yield* local.withdraw("error")).toEqual(Option.some(5))
+
+      yield* Effect.promise(() => server.kill("SIGKILL"))
+      const errorsBefore = yield* errorsOf("withdraw")
+      // Bounded: a hang would fail here rather than stall the suite.
+      const decide = <A>(effect: Effect.Effect<A>) => Effect.timeoutFail(effect, { duration: "5 seconds", onTimeout: () => "hung" })
+      // local: an in-process bucket with the same options (full: the shared withdrawal does not count here).
+      expect(yield* decide(local.withdraw("error"))).toEqual(Option.some(5))
+      expect(yield* decide(local.withdraw("error"))).toEqual(Option.some(5))
+      expect(yield* decide(local.withdraw("error"))).toEqual(Option.none())
+      expect(yield* decide(allow.withdraw("error"))).toEqual(Option.some(0))
+      expect(yield* decide(deny.withdraw("error"))).toEqual(Option.none())
+      expect((yield* errorsOf("withdraw")) - errorsBefore).toBe(5)
+      // Successes while Redis is down still never wait.
+      local.unsafeSucceeded(0)
+      deny.unsafeRequest(0)
+
+      yield* Effect.promise(() => server.start())
+      // The client reconnects by itself; the restarted (empty) Redis holds a full bucket again.
+      const back = yield* eventually(allow.withdraw("error"), (granted) => Option.isSome(granted) && granted.value === 5, 100)
+      expect(back).toEqual(Option.some(5))
+      expect(yield* deny.withdraw("error")).toEqual(Option.some(1))
+    }))
+  })
+
+  it("a reply that is not a budget (a corrupted key) falls back to the mode instead of failing the call", async () => {
+    const prefix = freshPrefix()
+    await watch.set(`${prefix}budget:garbage`, "not a number")
+    await watch.hset(`${prefix}budget:wrongtype`, "a", "1")
+    await run(prefix, Effect.gen(function*() {
+      const garbage = yield* RedisBudget.makeTokenBucket({ name: "garbage", onStoreError: "deny" })
+      const wrongType = yield* RedisBudget.makeTokenBucket({ name: "wrongtype", onStoreError: "allow" })
+      expect(yield* garbage.withdraw("error")).toEqual(Option.none())
+      expect(yield* wrongType.withdraw("error")).toEqual(Option.some(0))
+      // Through Retry.retry: the call ends with its own error, never a defect.
+      const exit = yield* Effect.exit(Retry.retry(Effect.fail(new Busy({})), noDelay, { budget: garbage }))
+      expect(Exit.isFailure(exit) && Cause.isFailType(exit.cause)).toBe(true)
+    }))
+  })
+
+  it("a budget layer is a RetryBudget: Retry.retry uses it from the context", async () => {
+    const prefix = freshPrefix()
+    const Budget = RedisBudget.tokenBucket({ name: "layer", capacity: 5, retryCost: 5 }).pipe(Layer.provide(storeLayer(prefix)))
+    const attempts = await Effect.runPromise(Effect.gen(function*() {
+      let count = 0
+      const call = Effect.suspend(() => {
+        count++
+        return Effect.fail(new Busy({}))
+      })
+      yield* Effect.exit(Retry.retry(call, noDelay))
+      yield* Effect.exit(Retry.retry(call, noDelay))
+      return count
+    }).pipe(Effect.provide(Budget)))
+    // One retry in the whole bucket: 2 attempts for the first call, 1 for the second.
+    expect(attempts).toBe(3)
+    const snapshot = await Effect.runPromise(
+      Effect.flatMap(RetryBudget.RetryBudget, (budget) => budget.snapshot).pipe(Effect.provide(Budget))
+    )
+    expect(snapshot.available).toBe(0)
+  })
+
+  it("rejects invalid options with a typed error naming the option, never printing the URL", () => {
+    expect(() => RedisBudget.tokenBucket({ name: "" })).toThrow(/name/)
+    expect(() => RedisBudget.tokenBucket({ name: "x", onStoreError: "maybe" as never })).toThrow(/onStoreError/)
+    expect(() => RedisBudget.ratio({ name: "x", window: 0 })).toThrow(/window/)
+    expect(() => RedisBudget.tokenBucket({ name: "x", capcity: 1 } as never)).toThrow(/capcity/)
+    expect(() => RedisStore.layer({ url: "http://user:secret@example.com" })).toThrow(/redis\.url/)
+    expect(() => RedisStore.layer({ url: "http://user:secret@example.com" })).not.toThrow(/secret/)
+  })
+})
