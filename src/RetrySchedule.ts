@@ -21,7 +21,7 @@ import * as Intervals from "effect/ScheduleIntervals"
 import * as Decision from "./internal/decision.js"
 import * as Delay from "./internal/delay.js"
 import * as Defaults from "./internal/defaults.js"
-import * as PolicyOptions from "./internal/options.js"
+import * as PolicyOptions from "./internal/policyOptions.js"
 import * as Validate from "./internal/validate.js"
 import * as Retryable from "./Retryable.js"
 

@@ -2,10 +2,10 @@
  * Option checks for the modules whose options are not a policy's (budgets,
  * HTTP options, an error's `retryAfter`), as functions that throw
  * `InvalidRetryPolicy`. They are the checks of the policy options' Schema
- * (`options.ts`), so a value means the same everywhere.
+ * (`policyOptions.ts`), so a value means the same everywhere.
  */
 import type * as Duration from "effect/Duration"
-import * as Options from "./options.js"
+import * as Options from "./policyOptions.js"
 import { InvalidRetryPolicy } from "./errors.js"
 
 export const describeValue = Options.describeValue
