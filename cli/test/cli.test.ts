@@ -4,7 +4,7 @@
  * in process against delays drawn from the library's own schedule.
  */
 import { spawn, spawnSync } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -105,7 +105,7 @@ describe.concurrent("effect-retry --help and --version", () => {
   it.each([
     ["demo", ["--scenario", "--verbose", "--max-attempts", "--preset", "--env"]],
     ["explain", ["--max-attempts", "--base-delay", "--max-delay", "--factor", "--jitter", "--max-elapsed", "--retry-after-max", "--when-above-max", "--preset", "--env", "--svg", "RETRY_MAX_ATTEMPTS"]],
-    ["simulate", ["--out"]]
+    ["simulate", ["--out", "--seed", "--latency", "--preset", "--jitter", "--max-attempts", "--env", "about 25 s of CPU time"]]
   ])("%s --help shows its flags", async (command, flags) => {
     const run = await cli([command, "--help"])
     expect(run.code).toBe(0)
@@ -402,15 +402,41 @@ describe("effect-retry demo", () => {
 })
 
 describe("effect-retry simulate", () => {
-  it("prints the tables and writes the report into --out", async () => {
+  it("checks --out before it runs: an unwritable folder is a usage error with nothing simulated", async () => {
+    const file = join(scratch, "a-file")
+    writeFileSync(file, "")
+    const run = await inProcess(["simulate", "--out", join(file, "report")])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(`Cannot write to --out ${join(file, "report")}`)
+    expect(run.stdout).toBe("")
+  })
+
+  it.each([
+    [["--seed", "x"], "Invalid value for --seed: \"x\", expected an integer."],
+    [["--latency", "gaussian"], "Invalid value for --latency: \"gaussian\", expected one of normal, uniform."],
+    [["--jitter", "-1..2"], "Invalid value for --jitter: \"-1..2\": the minimum -1 is negative"]
+  ])("%j is a usage error naming the flag", async (args, message) => {
+    const run = await inProcess(["simulate", ...args, "--out", join(scratch, "never")])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(message)
+    expect(run.stdout).toBe("")
+  })
+
+  it("with policy flags and --seed: the tables, a contention row for the policy, and the report in --out", async () => {
     const out = join(scratch, "simulation")
-    const run = await cli(["simulate", "--out", out], { timeout: 60_000 })
+    const run = await inProcess(["simulate", "--preset", "llm", "--max-attempts", "4", "--seed", "7", "--out", out])
     expect(run.stderr).toBe("")
     expect(run.code).toBe(0)
     expect(run.stdout).toContain("Contention")
-    expect(run.stdout).toContain("Amplification")
-    for (const name of ["contention.json", "amplification.json", "contention.svg"]) {
+    expect(run.stdout).toContain("latency |N(10 ms, 2 ms)| (the study's); mean of 10 runs, seed 7")
+    expect(run.stdout).toMatch(/^policy\s+\d/m)
+    expect(run.stdout).toContain("against a backend in full outage, the given policy (4 attempts), one shared budget")
+    // No budget: every call makes the policy's 4 attempts.
+    expect(run.stdout).toMatch(/^none\s+6,000\s+24,000\s+4\.000x$/m)
+    for (const name of ["contention.json", "amplification.json", "fleet.json", "contention.svg"]) {
       expect(readFileSync(join(out, name), "utf8").length).toBeGreaterThan(0)
     }
-  }, 90_000)
+    const contention = JSON.parse(readFileSync(join(out, "contention.json"), "utf8")) as Array<{ strategy: string }>
+    expect(contention.map((row) => row.strategy)).toContain("policy")
+  }, 300_000)
 })
