@@ -7,11 +7,14 @@
  */
 import type * as Core from "../src/index.js"
 import type * as Http from "../src/http/index.js"
+import type * as Redis from "../src/redis/index.js"
 
 const dist = new URL("../dist/esm/", import.meta.url)
 
 const core = (await import(new URL("index.js", dist).href)) as typeof Core
 const http = (await import(new URL("http/index.js", dist).href)) as typeof Http
+const redis = (await import(new URL("redis/index.js", dist).href)) as typeof Redis
 
 export const { Retry, RetryBudget, RetryPolicy } = core
 export const { HttpRetry } = http
+export const { RedisBudget, RedisStore } = redis

@@ -7,6 +7,7 @@ import { costOver, find, median, names, retryCases, retryNames, runRounds, succe
 import type { RetryCase, Row } from "./core.js"
 import { cpus, loadavg } from "node:os"
 import { httpThroughput } from "./http.js"
+import { redisFigures } from "./redis.js"
 import { peerNames, peerRetryCases, peerRetryNames, peerSuccessCases } from "./peers.js"
 
 const SUCCESS = { warmup: 2, rounds: 9 } as const
@@ -112,6 +113,11 @@ const main = async () => {
   console.log(`  ${"bare client".padEnd(56)} ${http.bare.toFixed(0).padStart(8)} req/s`)
   console.log(`  ${"same client under HttpRetry.withRetry".padEnd(56)} ${http.retry.toFixed(0).padStart(8)} req/s`)
   console.log(`  withRetry / bare, median of per-round ratios: ${http.ratio.toFixed(3)}x (goal >= 0.95x)`)
+
+  const redis = await redisFigures()
+  console.log(`\nRedis on loopback (effect-retry/redis), commands from INFO commandstats`)
+  if (redis.skipped !== undefined) console.log(`  skipped: ${redis.skipped}`)
+  for (const line of redis.lines) console.log(line)
 }
 
 main()

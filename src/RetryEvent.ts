@@ -12,8 +12,10 @@ import * as Duration from "effect/Duration"
 import type * as Option from "effect/Option"
 
 /**
- * Why a call stopped retrying. `"interrupted"` and `"defect"` close the events
- * of a call that was interrupted, or died, after it began retrying.
+ * Why a call stopped retrying. `"schedule-done"` is a Schedule given to
+ * `Retry.retry` that ended (a policy gives the more specific reasons).
+ * `"interrupted"` and `"defect"` close the events of a call that was
+ * interrupted, or died, after it began retrying.
  * `"body-not-replayable"`: an HTTP request whose body could not be sent again
  * byte for byte (a one-shot stream) met a retryable failure on its only
  * attempt.
@@ -34,6 +36,7 @@ export type GiveUpReason =
   | "retry-after-too-long"
   | "deadline"
   | "budget"
+  | "schedule-done"
   | "interrupted"
   | "defect"
   | "body-not-replayable"
@@ -59,8 +62,9 @@ export interface HttpInfo {
 }
 
 /**
- * Where a retry's delay came from: the policy's backoff, or a Retry-After hint
- * of the failure (a header, or an error's `retryAfter`).
+ * Where a retry's delay came from: the policy's backoff, a Retry-After hint
+ * of the failure (a header, or an error's `retryAfter`), or a Schedule given
+ * to `Retry.retry` (which decides the delay itself).
  *
  * @example
  * ```ts
@@ -72,11 +76,12 @@ export interface HttpInfo {
  * @since 0.1.0
  * @category models
  */
-export type DelaySource = "backoff" | "retry-after"
+export type DelaySource = "backoff" | "retry-after" | "schedule"
 
 /**
  * An attempt failed and another will start after `delay`. `attempt` is the
- * 1-based number of the attempt that just failed.
+ * 1-based number of the attempt that just failed. `maxAttempts` is the
+ * policy's; under a Schedule, which has no fixed count, it is `Infinity`.
  *
  * @example
  * ```ts
@@ -279,7 +284,8 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
 /**
  * Renders an event as one line for a status bar or a log:
- * `retrying in 500ms (attempt 2/3)` (the attempt about to start),
+ * `retrying in 500ms (attempt 2/3)` (the attempt about to start; "attempt 2"
+ * under a Schedule, which has no fixed count),
  * `succeeded after 2 attempts`, `gave up after 3 attempts (exhausted)`.
  *
  * @example
@@ -298,7 +304,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 export const format = (event: RetryEvent): string => {
   switch (event._tag) {
     case "Retrying":
-      return `retrying in ${formatDelay(event.delay)} (attempt ${event.attempt + 1}/${event.maxAttempts})`
+      return `retrying in ${formatDelay(event.delay)} (attempt ${event.attempt + 1}${
+        Number.isFinite(event.maxAttempts) ? `/${event.maxAttempts}` : ""
+      })`
     case "Succeeded":
       return `succeeded after ${plural(event.attempts, "attempt")}`
     case "GaveUp":

@@ -15,10 +15,11 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Equal from "effect/Equal"
 import * as Hash from "effect/Hash"
-import { dual, identity } from "effect/Function"
+import { dual } from "effect/Function"
 import * as Option from "effect/Option"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import * as Schedule from "effect/Schedule"
+import * as Decision from "./internal/decision.js"
 import * as Defaults from "./internal/defaults.js"
 import type * as Delay from "./internal/delay.js"
 import { InvalidRetryPolicy as InvalidRetryPolicyError } from "./internal/errors.js"
@@ -372,50 +373,67 @@ export const toOptions = (self: RetryPolicy): Options => ({
  */
 export const isRetryPolicy = (u: unknown): u is RetryPolicy => typeof u === "object" && u !== null && TypeId in u
 
-/** The policy's schedule without its deadline. */
-const scheduleWithout = (
-  policy: RetryPolicy,
-  isRetryable: (error: unknown) => boolean
-): Schedule.Schedule<Duration.Duration, unknown> =>
-  RetrySchedule.backoff({
-    baseDelay: policy.baseDelay,
-    factor: policy.factor,
-    jitter: policy.jitter,
-    maxDelay: policy.maxDelay
-  }).pipe(
-    RetrySchedule.capped(policy.maxDelay),
-    policy.retryAfter === false ? identity : RetrySchedule.honorRetryAfter(policy.retryAfter),
-    RetrySchedule.whileRetryable(isRetryable),
-    RetrySchedule.limited(policy.maxAttempts)
-  )
-
 /**
- * The policy as an Effect `Schedule` whose input is the failure, for plain
- * `Effect.retry`. It is `backoff → capped → honorRetryAfter → whileRetryable →
- * limited → deadline` from `RetrySchedule`. Its output is the backoff that
- * `backoff` computed (after jitter, before the cap and any Retry-After hint);
- * the delay actually slept is what the schedule decides.
+ * Options of `toSchedule`.
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
+ * import type { RetryPolicy } from "effect-retry"
+ *
+ * const options: RetryPolicy.ScheduleOptions<{ readonly status: number }> = { while: (error) => error.status >= 500 }
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ScheduleOptions<E> {
+  /** Decides which failures are retried; replaces `Retryable.isRetryable`. */
+  readonly while?: ((error: E) => boolean) | undefined
+}
+
+const hintMillis = (error: unknown): number | undefined => {
+  const hint = Retryable.retryAfter(error)
+  return Option.isSome(hint) ? Duration.toMillis(hint.value) : undefined
+}
+
+/**
+ * The policy as an Effect `Schedule` whose input is the failure, for plain
+ * `Effect.retry` or for composing with Effect's combinators under
+ * `Retry.retry`. Each step is the decision `Retry.retry(policy)` takes, with
+ * the same random draws in the same order: it stops on a failure that is not
+ * retryable (`Retryable.isRetryable`, or your `while`) or when the attempts are
+ * used up, otherwise it computes the backoff (jittered, capped), applies a
+ * Retry-After hint and checks the total budget, which begins at the first
+ * failure (the first time a Schedule sees). It takes the same decisions as
+ * `backoff → capped → honorRetryAfter → whileRetryable → limited → deadline`
+ * from `RetrySchedule`, but draws nothing for a step that stops. Its output is
+ * the backoff (jittered and capped, before any Retry-After hint).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schedule } from "effect"
  * import { RetryPolicy } from "effect-retry"
  *
  * const program = Effect.fail({ isRetryable: true }).pipe(
  *   Effect.retry(RetryPolicy.toSchedule(RetryPolicy.default))
+ * )
+ *
+ * class HttpError {
+ *   constructor(readonly status: number) {}
+ * }
+ * const schedule = RetryPolicy.toSchedule(RetryPolicy.default, { while: (e: HttpError) => e.status >= 500 }).pipe(
+ *   Schedule.upTo("10 seconds")
  * )
  * ```
  *
  * @since 0.1.0
  * @category conversions
  */
-export const toSchedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Duration, unknown> => {
-  const schedule = scheduleWithout(policy, Retryable.isRetryable)
-  return Option.match(policy.maxElapsed, {
-    onNone: () => schedule,
-    onSome: (maxElapsed) => RetrySchedule.deadline(schedule, maxElapsed)
-  })
-}
+export const toSchedule = <E = unknown>(
+  policy: RetryPolicy,
+  options: ScheduleOptions<E> = {}
+): Schedule.Schedule<Duration.Duration, E> =>
+  Decision.toSchedule(Decision.planOf(policy), options.while ?? Retryable.isRetryable, hintMillis)
 
 // The ConfigError's path already names the key (with any prefix from Config.nested).
 const validated = <A, B>(config: Config.Config<A>, check: (value: A) => B): Config.Config<B> =>

@@ -18,6 +18,7 @@ import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleInterval from "effect/ScheduleInterval"
 import * as Intervals from "effect/ScheduleIntervals"
+import * as Decision from "./internal/decision.js"
 import * as Delay from "./internal/delay.js"
 import * as Defaults from "./internal/defaults.js"
 import { resolveJitter, resolveRetryAfter } from "./internal/resolve.js"
@@ -82,7 +83,7 @@ export interface BackoffOptions {
   readonly factor?: number | undefined
   /** Default `{ min: 0.75, max: 1.25 }`. */
   readonly jitter?: Jitter | undefined
-  /** Bounds decorrelated jitter's memory of the previous delay. Apply `capped` to cap every kind. */
+  /** Caps every delay (after jitter), and so decorrelated jitter's memory of the previous delay. Default none. */
   readonly maxDelay?: Duration.DurationInput | undefined
 }
 
@@ -145,19 +146,15 @@ export const backoff = (options: BackoffOptions = {}): Schedule.Schedule<Duratio
   const factor = Validate.numberAtLeast("factor", options.factor ?? Defaults.factor, 1)
   const jitter = resolveJitter("jitter", options.jitter ?? Defaults.jitter)
   const capMillis = options.maxDelay === undefined ? Infinity : toMillis(Validate.duration("maxDelay", options.maxDelay))
+  const plan = { baseMillis, factor, jitter, capMillis }
   type State = { readonly retry: number; readonly previousMillis: number }
   return Schedule.makeWithState<State, unknown, Duration.Duration>(
     { retry: 0, previousMillis: baseMillis },
     (now, _input, state) => {
       const retry = state.retry + 1
-      const exponential = Delay.exponentialMillis(baseMillis, factor, retry)
       const next = (draw: number): Step<State, Duration.Duration> => {
-        const millis = Delay.jitterMillis(jitter, exponential, draw, baseMillis, state.previousMillis, capMillis)
-        return [
-          { retry, previousMillis: Math.min(millis, capMillis) },
-          Duration.millis(millis),
-          continueAfter(now, millis)
-        ]
+        const millis = Decision.backoffMillis(plan, retry, state.previousMillis, draw)
+        return [{ retry, previousMillis: millis }, Duration.millis(millis), continueAfter(now, millis)]
       }
       return Delay.jitterDraws(jitter) ? Effect.map(Random.next, next) : Effect.succeed(next(0))
     }
@@ -315,7 +312,8 @@ export const deadline: {
   return Schedule.makeWithState<State, In, Out, R>([self.initial, undefined], (now, input, [inner, startedAt]) => {
     const start = startedAt ?? now
     return Effect.map(self.step(now, input, inner), ([next, out, decision]): Step<State, Out> => {
-      const stop = ScheduleDecision.isDone(decision) || Delay.overshoots(start, now, delayOf(now, decision), budgetMillis)
+      const stop = ScheduleDecision.isDone(decision) ||
+        Delay.overshoots(now - start, delayOf(now, decision), budgetMillis)
       return [[next, start], out, stop ? ScheduleDecision.done : decision]
     })
   })

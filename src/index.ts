@@ -55,6 +55,14 @@ export * as RetryLog from "./RetryLog.js"
 export * as RetryMetrics from "./RetryMetrics.js"
 
 /**
+ * The one decision after a failed attempt, as a pure step, for tools that
+ * explain or simulate a policy.
+ *
+ * @since 0.2.0
+ */
+export * as RetryDecision from "./RetryDecision.js"
+
+/**
  * A service that receives every retry event in its scope.
  *
  * @since 0.1.0

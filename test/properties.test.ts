@@ -2,9 +2,10 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as fc from "effect/FastCheck"
+import * as Random from "effect/Random"
 import { Retry, RetryEvent, RetryPolicy } from "../src/index.js"
 import type { RetrySchedule } from "../src/index.js"
-import { alwaysBusy, Busy, collectEvents, draws, relative, runClocked, track } from "./helpers.js"
+import { alwaysBusy, Busy, collectEvents, draws, Fatal, relative, runClocked, track } from "./helpers.js"
 
 const RUNS = { fastCheck: { numRuns: 100 } }
 
@@ -150,4 +151,93 @@ describe("properties of retry delays", () => {
       }),
     RUNS
   )
+
+  it.effect.prop(
+    "with hints, deadlines and failures that are not retryable, both runners attempt at the same times and draw the same numbers",
+    {
+      options: policyOptions,
+      values: randomDraws,
+      maxElapsed: fc.option(fc.integer({ min: 0, max: 15_000 }), { nil: undefined }),
+      retryAfter: fc.oneof(
+        fc.constant(false as const),
+        fc.record({
+          max: fc.integer({ min: 0, max: 10_000 }),
+          spread: fc.double({ min: 0, max: 1, noNaN: true }),
+          whenAboveMax: fc.constantFrom("fail" as const, "clamp" as const, "ignore" as const)
+        })
+      ),
+      // per attempt: a hint (or none), and whether the failure may be retried
+      failures: fc.array(
+        fc.record({
+          hint: fc.option(fc.integer({ min: 0, max: 12_000 }), { nil: undefined }),
+          retryable: fc.boolean()
+        }),
+        { minLength: 1, maxLength: 6 }
+      ).map((failures) => failures.map((f, i) => ({ ...f, retryable: f.retryable || i < 2 })))
+    },
+    ({ failures, maxElapsed, options, retryAfter, values }) =>
+      Effect.gen(function*() {
+        const policy = RetryPolicy.make({ ...options, maxElapsed, retryAfter })
+        const failure = (n: number) => {
+          const f = failures[(n - 1) % failures.length]!
+          return f.retryable ? new Busy({ n, ...(f.hint === undefined ? {} : { retryAfter: f.hint }) }) : new Fatal({ reason: "no" })
+        }
+        const viaSchedule = track((n) => Effect.fail(failure(n)))
+        const scheduleRandom = counting(values)
+        yield* runClocked(
+          Effect.retry(viaSchedule.effect, RetryPolicy.toSchedule(policy)).pipe(Effect.withRandom(scheduleRandom.random)),
+          "1 day"
+        )
+        const viaRetry = track((n) => Effect.fail(failure(n)))
+        const retryRandom = counting(values)
+        yield* runClocked(Retry.retry(viaRetry.effect, policy).pipe(Effect.withRandom(retryRandom.random)), "1 day")
+        const expected = relative(viaSchedule.times)
+        const actual = relative(viaRetry.times)
+        expect(actual.length).toBe(expected.length)
+        actual.forEach((t, i) => expect(Math.abs(t - expected[i]!)).toBeLessThan(EPSILON))
+        expect(retryRandom.count()).toBe(scheduleRandom.count())
+      }),
+    RUNS
+  )
+
+  it.effect.prop(
+    "a step draws only what it uses: none when it stops at once, one for jitter, one for an honoured hint",
+    {
+      options: policyOptions,
+      values: randomDraws,
+      hint: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: undefined }),
+      retryable: fc.boolean()
+    },
+    ({ hint, options, retryable, values }) =>
+      Effect.gen(function*() {
+        const policy = RetryPolicy.make({ ...options, maxAttempts: 2, retryAfter: { max: 1000, spread: 0.5 } })
+        const a = track((n) =>
+          Effect.fail(
+            retryable ? new Busy({ n, ...(hint === undefined ? {} : { retryAfter: hint }) }) : new Fatal({ reason: "no" })
+          )
+        )
+        const random = counting(values)
+        yield* runClocked(Retry.retry(a.effect, policy).pipe(Effect.withRandom(random.random)), "1 day")
+        const perRetry = (options.jitter === "none" ? 0 : 1) + (hint === undefined ? 0 : 1)
+        // attempt 1 fails (a retry if retryable), attempt 2 is the last: its step stops without drawing
+        expect(random.count()).toBe(retryable ? perRetry : 0)
+      }),
+    RUNS
+  )
 })
+
+/** A fixed Random (cycling `values`) that counts the numbers drawn. */
+const counting = (values: ReadonlyArray<number>) => {
+  let drawn = 0
+  const fixed = draws(values)
+  const random: Random.Random = {
+    [Random.RandomTypeId]: Random.RandomTypeId,
+    next: Effect.zipLeft(fixed.next, Effect.sync(() => drawn++)),
+    nextBoolean: fixed.nextBoolean,
+    nextInt: fixed.nextInt,
+    nextRange: (min, max) => fixed.nextRange(min, max),
+    nextIntBetween: (min, max) => fixed.nextIntBetween(min, max),
+    shuffle: (elements) => fixed.shuffle(elements)
+  }
+  return { random, count: () => drawn }
+}

@@ -1,14 +1,15 @@
 /**
  * `npm run simulate [--out DIR]`: runs the contention and amplification
- * simulations, prints their tables and writes contention.json,
- * amplification.json and contention.svg into DIR (default ./simulation).
+ * simulations and the fleet scenario (local vs shared budgets), prints their
+ * tables and writes contention.json, amplification.json, fleet.json and
+ * contention.svg into DIR (default ./simulation).
  */
 import "./scriptCwd.js"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { formatTables, runAmplification, runContention, runLatencyCheck, writeReport } from "./simulation.js"
+import { formatTables, runAmplification, runContention, runFleet, runLatencyCheck, writeReport } from "./simulation.js"
 
 const usage = "usage: npm run simulate [-- --out DIR]"
 
@@ -30,7 +31,8 @@ const main = Effect.gen(function*() {
   const results = {
     contention: yield* runContention(),
     latencyCheck: yield* runLatencyCheck(),
-    amplification: yield* runAmplification()
+    amplification: yield* runAmplification(),
+    fleet: yield* runFleet()
   }
   yield* Console.log(formatTables(results))
   const written = yield* writeReport(outDir.right, results)

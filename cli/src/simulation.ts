@@ -108,6 +108,8 @@ export interface SimulationOptions {
   /** Amplification: each caller starts a call this often, from a random phase. */
   readonly callEveryMillis: number
   readonly budgets: ReadonlyArray<BudgetKind>
+  /** Fleet: the callers are spread over this many processes, each with its own budget or all sharing one. */
+  readonly processes: number
 }
 
 /** The defaults: the study's set-up at 100 clients, and 200 callers for 30 s. */
@@ -126,7 +128,8 @@ export const defaultOptions: SimulationOptions = {
   callers: 200,
   outageMillis: 30_000,
   callEveryMillis: 1000,
-  budgets: ["none", "tokenBucket", "ratio"]
+  budgets: ["none", "tokenBucket", "ratio"],
+  processes: 8
 }
 
 /** The options with the defaults filled in. */
@@ -590,41 +593,99 @@ export interface AmplificationReport {
   readonly rows: ReadonlyArray<AmplificationRow>
 }
 
-/** When every call starts: each caller from a random phase, once every `callEveryMillis` during the outage. */
-const callStarts = (options: SimulationOptions): Effect.Effect<Array<number>> => {
+/** When every call starts, and which caller makes it: each caller from a random phase, once every `callEveryMillis` during the outage. */
+const callStarts = (options: SimulationOptions): Effect.Effect<Array<{ readonly at: number; readonly caller: number }>> => {
   const phases = Random.make(`${options.seed}:amplification:phases`)
   return Effect.map(
     Effect.forEach(Array.from({ length: options.callers }), () => phases.nextRange(0, options.callEveryMillis)),
     (offsets) =>
-      offsets.flatMap((offset) =>
-        Array.from({ length: Math.ceil((options.outageMillis - offset) / options.callEveryMillis) }, (_, k) =>
-          offset + k * options.callEveryMillis)
+      offsets.flatMap((offset, caller) =>
+        Array.from({ length: Math.ceil((options.outageMillis - offset) / options.callEveryMillis) }, (_, k) => ({
+          at: offset + k * options.callEveryMillis,
+          caller
+        }))
       )
   )
 }
 
-/** One amplification run: every call under `Retry.retry(RetryPolicy.default)`, all sharing one budget. */
-const amplificationRow = (kind: BudgetKind, options: SimulationOptions): Effect.Effect<AmplificationRow> =>
+/**
+ * One amplification run: every call under `Retry.retry(RetryPolicy.default)`;
+ * caller number `i` draws on `budgets[i % budgets.length]` (one budget: all share it).
+ */
+const amplificationRun = (
+  kind: BudgetKind,
+  budgetCount: number,
+  seed: string,
+  options: SimulationOptions
+): Effect.Effect<AmplificationRow> =>
   Effect.gen(function*() {
     const requests = yield* Ref.make(0)
-    const budget = yield* makeBudget(kind)
+    const budgets = yield* Effect.forEach(Array.from({ length: budgetCount }), () => makeBudget(kind))
     const starts = yield* callStarts(options)
-    const call = Ref.update(requests, (n) => n + 1).pipe(
-      Effect.zipRight(Effect.fail(new Outage())),
-      Retry.retry(RetryPolicy.default, { budget }),
-      Effect.ignore
+    const call = (budget: RetryBudget.Service | undefined) =>
+      Ref.update(requests, (n) => n + 1).pipe(
+        Effect.zipRight(Effect.fail(new Outage())),
+        Retry.retry(RetryPolicy.default, { budget }),
+        Effect.ignore
+      )
+    const calls = starts.map(({ at, caller }) =>
+      Effect.zipRight(Effect.sleep(Duration.millis(at)), call(budgets[caller % budgets.length]))
     )
-    const calls = starts.map((at) => Effect.zipRight(Effect.sleep(Duration.millis(at)), call))
-    yield* runTogether(options, `${options.seed}:amplification:${kind}`, calls)
+    yield* runTogether(options, seed, calls)
     const received = yield* Ref.get(requests)
     return { budget: kind, calls: starts.length, requests: received, amplification: received / starts.length }
   }).pipe(Logger.withMinimumLogLevel(LogLevel.None))
+
+/** One amplification run: every call under `Retry.retry(RetryPolicy.default)`, all sharing one budget. */
+const amplificationRow = (kind: BudgetKind, options: SimulationOptions): Effect.Effect<AmplificationRow> =>
+  amplificationRun(kind, 1, `${options.seed}:amplification:${kind}`, options)
 
 /** Runs the amplification scenario with every budget of the options. */
 export const runAmplification = (options: Partial<SimulationOptions> = {}): Effect.Effect<AmplificationReport> => {
   const resolved = resolveOptions(options)
   return Effect.map(
     Effect.forEach(resolved.budgets, (kind) => amplificationRow(kind, resolved)),
+    (rows) => ({ options: resolved, rows })
+  )
+}
+
+/** Whether each process of a fleet has its own budget or all share one (as with `RedisBudget` from `effect-retry/redis`). */
+export type Sharing = "per process" | "shared"
+
+/** A fleet result: the amplification of one budget kind, per process or shared. */
+export interface FleetRow extends AmplificationRow {
+  readonly sharing: Sharing
+}
+
+/** The fleet scenario's results with the options that produced them. */
+export interface FleetReport {
+  readonly options: SimulationOptions
+  readonly rows: ReadonlyArray<FleetRow>
+}
+
+/**
+ * The amplification scenario for a fleet: the same callers spread over
+ * `processes` processes. With a budget per process the fleet may retry
+ * `processes` times what one budget allows; a shared budget is modelled as
+ * one budget that every process draws on, which is what `RedisBudget` keeps
+ * in Redis (same rules; the batching of request counts is not modelled).
+ */
+export const runFleet = (options: Partial<SimulationOptions> = {}): Effect.Effect<FleetReport> => {
+  const resolved = resolveOptions(options)
+  const runs = resolved.budgets.flatMap((kind): Array<readonly [BudgetKind, Sharing]> =>
+    kind === "none" ? [[kind, "per process"]] : [[kind, "per process"], [kind, "shared"]]
+  )
+  return Effect.map(
+    Effect.forEach(runs, ([kind, sharing]) =>
+      Effect.map(
+        amplificationRun(
+          kind,
+          sharing === "shared" ? 1 : resolved.processes,
+          `${resolved.seed}:fleet:${kind}:${sharing}`,
+          resolved
+        ),
+        (row): FleetRow => ({ ...row, sharing })
+      )),
     (rows) => ({ options: resolved, rows })
   )
 }
@@ -637,6 +698,8 @@ export const runAmplification = (options: Partial<SimulationOptions> = {}): Effe
 export interface SimulationResults {
   readonly contention: ContentionReport
   readonly amplification: AmplificationReport
+  /** The fleet scenario, when run. */
+  readonly fleet?: FleetReport | undefined
   /** The study's strategies with the study's latency distribution, when run. */
   readonly latencyCheck?: ContentionReport | undefined
 }
@@ -760,6 +823,25 @@ const amplificationTable = (report: AmplificationReport): Array<string> => [
   )
 ]
 
+const fleetTable = (report: FleetReport): Array<string> => [
+  `${report.options.callers} callers spread over ${report.options.processes} processes, each starting a call every ${
+    report.options.callEveryMillis / 1000
+  } s for ${report.options.outageMillis / 1000} s against a backend in full outage, RetryPolicy.default; ` +
+  `a budget per process (${report.options.processes} budgets) or one shared by the fleet (RedisBudget)`,
+  "",
+  ...renderTable(
+    ["budget", "held", "calls", "requests received", "requests / calls"],
+    report.rows.map((row) => [
+      row.budget,
+      row.budget === "none" ? "-" : row.sharing,
+      thousands(row.calls),
+      thousands(row.requests),
+      `${row.amplification.toFixed(3)}x`
+    ]),
+    ["left", "left", "right", "right", "right"]
+  )
+]
+
 /** The printed report: the contention table (with the latency check when run) and the amplification table. */
 export const formatTables = (results: SimulationResults): string =>
   [
@@ -770,7 +852,8 @@ export const formatTables = (results: SimulationResults): string =>
       : ["", "Check: the same model with the study's latency distribution", ...contentionTable(results.latencyCheck)]),
     "",
     "Amplification",
-    ...amplificationTable(results.amplification)
+    ...amplificationTable(results.amplification),
+    ...(results.fleet === undefined ? [] : ["", "Fleet: local vs shared budgets", ...fleetTable(results.fleet)])
   ].join("\n")
 
 /** The contention rows in the shape of `contention.json`. */
@@ -778,13 +861,16 @@ export const contentionJson = (report: ContentionReport): Array<{ strategy: Stra
   report.rows.map(({ calls, completionMs, strategy }) => ({ strategy, calls, completionMs }))
 
 /**
- * Writes `contention.json`, `amplification.json` and `contention.svg` into
+ * Writes `contention.json`, `amplification.json`, `fleet.json` (when the fleet scenario ran) and `contention.svg` into
  * `outDir` (created if needed) and returns the paths written.
  */
 export const writeReport = (outDir: string, results: SimulationResults): Effect.Effect<Array<string>, Error> => {
   const files: Array<readonly [string, string]> = [
     ["contention.json", JSON.stringify(contentionJson(results.contention), null, 2) + "\n"],
     ["amplification.json", JSON.stringify(results.amplification.rows, null, 2) + "\n"],
+    ...(results.fleet === undefined
+      ? []
+      : [["fleet.json", JSON.stringify(results.fleet.rows, null, 2) + "\n"] as const]),
     ["contention.svg", contentionSvg(results.contention)]
   ]
   return Effect.tryPromise({

@@ -13,6 +13,7 @@ import {
   resolveOptions,
   runAmplification,
   runContention,
+  runFleet,
   type SimulationOptions,
   writeReport
 } from "../src/simulation.js"
@@ -85,6 +86,30 @@ describe("amplification", () => {
       const first = yield* runAmplification(tiny)
       expect(yield* runAmplification(tiny)).toEqual(first)
       expect((yield* runAmplification({ ...tiny, clock: "testClock" })).rows).toEqual(first.rows)
+    }))
+})
+
+describe("fleet", () => {
+  it.effect("a budget per process lets the fleet retry up to processes x what one shared budget allows", () =>
+    Effect.gen(function*() {
+      // 40 callers in 4 processes for 10 s: 400 calls, up to 800 retries wanted.
+      const { rows } = yield* runFleet({ callers: 40, outageMillis: 10_000, processes: 4 })
+      expect(rows.map((row) => [row.budget, row.sharing])).toEqual([
+        ["none", "per process"],
+        ["tokenBucket", "per process"],
+        ["tokenBucket", "shared"],
+        ["ratio", "per process"],
+        ["ratio", "shared"]
+      ])
+      const retries = rows.map((row) => row.requests - row.calls)
+      expect(retries[0]).toBe(800)
+      // The token bucket's 500 tokens at 5 per retry: 100 retries shared, 100 in each process (capped by demand).
+      expect(retries[2]).toBe(100)
+      expect(retries[1]).toBe(400)
+      // The ratio budget's reserve (10 per second over 10 s) counts once for the fleet, once per process otherwise.
+      expect(retries[4]!).toBeLessThan(retries[3]!)
+      const shared = yield* runAmplification({ callers: 40, outageMillis: 10_000, budgets: ["tokenBucket", "ratio"] })
+      expect(rows[2]!.requests).toBe(shared.rows[0]!.requests)
     }))
 })
 

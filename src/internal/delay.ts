@@ -83,6 +83,6 @@ export const hintDecision = (rules: HintRules, hintMillis: number, draw: number)
   }
 }
 
-/** True when sleeping `delay` from `now` would end past the budget that began at `start`. */
-export const overshoots = (startMillis: number, nowMillis: number, delayMillis: number, maxElapsedMillis: number) =>
-  nowMillis + delayMillis - startMillis > maxElapsedMillis
+/** True when sleeping `delay` after `elapsed` would end past the total budget `maxElapsed`. */
+export const overshoots = (elapsedMillis: number, delayMillis: number, maxElapsedMillis: number): boolean =>
+  elapsedMillis + delayMillis > maxElapsedMillis

@@ -5,17 +5,23 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as Intervals from "effect/ScheduleIntervals"
 import * as Retryable from "../Retryable.js"
 import * as RetryBudget from "../RetryBudget.js"
 import * as RetryEvent from "../RetryEvent.js"
-import type * as RetryPolicy from "../RetryPolicy.js"
-import * as Delay from "./delay.js"
-import { type Listener, report } from "./report.js"
+import * as RetryPolicy from "../RetryPolicy.js"
+import * as Decision from "./decision.js"
+import { type Listener, report, reportClosing } from "./report.js"
 
-/** What a retry loop needs besides the policy. */
+/** What a call is retried under: a policy, or any Schedule whose input is the failure. */
+export type Engine<E, R> = RetryPolicy.RetryPolicy | Schedule.Schedule<unknown, E, R>
+
+/** What a retry loop needs besides the policy or schedule. */
 export interface LoopOptions<A, E> {
-  readonly isRetryable: (error: E) => boolean
+  /** Decides which failures are retried. Default: `Retryable.isRetryable` for a policy, every failure for a schedule. */
+  readonly isRetryable?: ((error: E) => boolean) | undefined
   readonly onEvent?: Listener | undefined
   /** Adds request details to each event (HTTP). */
   readonly describe?: ((error: E | undefined) => RetryEvent.HttpInfo) | undefined
@@ -24,207 +30,230 @@ export interface LoopOptions<A, E> {
   /** A budget to draw on instead of the `RetryBudget` in the context. */
   readonly budget?: RetryBudget.Service | undefined
   /** What the call ends with when it gives up; by default it fails with the last error. */
-  readonly recover?: ((error: E) => Effect.Effect<A, E>) | undefined
+  readonly recover?: ((error: E, reason: RetryEvent.GiveUpReason) => Effect.Effect<A, E>) | undefined
+  /** The name events carry when the engine is a schedule (a policy carries its own). */
+  readonly name?: string | undefined
 }
 
-type Decision =
-  | {
-    readonly _tag: "Retry"
-    readonly delayMillis: number
-    readonly backoffMillis: number
-    readonly delayFrom: RetryEvent.DelaySource
-  }
-  | { readonly _tag: "Stop"; readonly reason: RetryEvent.GiveUpReason }
-
-const stop = (reason: RetryEvent.GiveUpReason): Decision => ({ _tag: "Stop", reason })
-
-/** A policy's numbers in milliseconds, resolved once per policy. */
-interface Plan {
-  readonly baseMillis: number
-  readonly capMillis: number
-  readonly maxElapsedMillis: number | undefined
-  readonly hints: Delay.HintRules | undefined
+/** One retry decided: how long to sleep, where that came from, and the step's output. */
+interface Next {
+  readonly _tag: "Retry"
+  readonly delayMillis: number
+  readonly delayFrom: RetryEvent.DelaySource
+  readonly output: unknown
 }
 
-const plans = new WeakMap<RetryPolicy.RetryPolicy, Plan>()
+type Step = Next | { readonly _tag: "Stop"; readonly reason: RetryEvent.GiveUpReason }
 
-const planOf = (policy: RetryPolicy.RetryPolicy): Plan => {
-  let plan = plans.get(policy)
-  if (plan === undefined) {
-    const rules = policy.retryAfter
-    plan = {
-      baseMillis: Duration.toMillis(policy.baseDelay),
-      capMillis: Duration.toMillis(policy.maxDelay),
-      maxElapsedMillis: Option.getOrUndefined(Option.map(policy.maxElapsed, Duration.toMillis)),
-      hints: rules === false
-        ? undefined
-        : { maxMillis: Duration.toMillis(rules.max), whenAboveMax: rules.whenAboveMax, spread: rules.spread }
-    }
-    plans.set(policy, plan)
-  }
-  return plan
+/** Where one run of the call stands once it has failed, so that its end can be reported however it comes. */
+interface Run<E> {
+  readonly startMillis: number
+  readonly budget: RetryBudget.Service | undefined
+  error: E
+  /** Attempts made so far. */
+  attempts: number
+  /** Budget tokens this call's retries withdrew. */
+  spent: number
+  ended: boolean
+  /** The policy's previous backoff, or the schedule's state. */
+  previousMillis: number
+  state: unknown
+  /** When the first and the last retry were decided, for `Schedule.CurrentIterationMetadata`. */
+  firstDecisionMillis: number
+  lastDecisionMillis: number
 }
 
 /**
- * The decision after attempt number `attempts` failed with `error`. It makes
- * the same checks and the same random draws, in the same order, as the
- * schedule of `RetryPolicy.toSchedule` (backoff, cap, Retry-After, retryable,
- * limit), from the same arithmetic in `delay.ts`, without stepping a Schedule.
+ * Runs `attempt(retries)` under a policy or a schedule: the first attempt runs
+ * with nothing around it but a `catchAll`, and each retry is decided only once
+ * an attempt has failed, so the success path costs next to nothing. A policy
+ * decides through the one decision core (`decision.ts`); a schedule is stepped
+ * directly, as `Effect.retry` steps it.
  */
-const decide = <E>(
-  policy: RetryPolicy.RetryPolicy,
-  plan: Plan,
-  isRetryable: (error: E) => boolean,
-  hintOf: (error: E, now: number) => Option.Option<Duration.Duration>,
-  error: E,
-  attempts: number,
-  previousMillis: number,
-  startMillis: number,
-  now: number
-): Effect.Effect<Decision> => {
-  if (!isRetryable(error)) return Effect.succeed(stop("not-retryable"))
-  if (attempts >= policy.maxAttempts) return Effect.succeed(stop("exhausted"))
-  const exponential = Delay.exponentialMillis(plan.baseMillis, policy.factor, attempts)
-  const withBackoff = (draw: number): Effect.Effect<Decision> => {
-    const jittered = Delay.jitterMillis(policy.jitter, exponential, draw, plan.baseMillis, previousMillis, plan.capMillis)
-    const backoffMillis = Math.min(jittered, plan.capMillis)
-    const hint = plan.hints === undefined ? Option.none() : hintOf(error, now)
-    if (plan.hints === undefined || Option.isNone(hint)) return Effect.succeed(withinDeadline(backoffMillis, backoffMillis, "backoff"))
-    const rules = plan.hints
-    const hintMillis = Duration.toMillis(hint.value)
-    const withHint = (hintDraw: number): Decision => {
-      const outcome = Delay.hintDecision(rules, hintMillis, hintDraw)
-      switch (outcome._tag) {
-        case "TooLong":
-          return stop("retry-after-too-long")
-        case "Wait":
-          return withinDeadline(outcome.millis, backoffMillis, "retry-after")
-        case "UseBackoff":
-          return withinDeadline(backoffMillis, backoffMillis, "backoff")
-      }
-    }
-    return Delay.hintDraws(rules, hintMillis) ? Effect.map(Random.next, withHint) : Effect.succeed(withHint(0))
-  }
-  const withinDeadline = (delayMillis: number, backoffMillis: number, delayFrom: RetryEvent.DelaySource): Decision =>
-    plan.maxElapsedMillis !== undefined && Delay.overshoots(startMillis, now, delayMillis, plan.maxElapsedMillis)
-      ? stop("deadline")
-      : { _tag: "Retry", delayMillis, backoffMillis, delayFrom }
-  return Delay.jitterDraws(policy.jitter) ? Effect.flatMap(Random.next, withBackoff) : withBackoff(0)
-}
-
-/**
- * Runs `attempt(retries)` under a policy: the first attempt runs with nothing
- * around it but a `catchAll`, and each retry is decided only once an attempt
- * has failed, so the success path costs next to nothing.
- */
-export const runWithRetry = <A, E, R>(
+export const runWithRetry = <A, E, R, R2 = never>(
   attempt: (retries: number) => Effect.Effect<A, E, R>,
-  policy: RetryPolicy.RetryPolicy,
+  engine: Engine<E, R2>,
   options: LoopOptions<A, E>
-): Effect.Effect<A, E, R> => {
-  const name = policy.name
+): Effect.Effect<A, E, R | R2> => {
+  const policy = RetryPolicy.isRetryPolicy(engine) ? engine : undefined
+  const schedule = policy === undefined ? engine as Schedule.Schedule<unknown, E, R2> : undefined
+  const plan = policy === undefined ? undefined : Decision.planOf(policy)
+  const name = policy !== undefined ? policy.name : Option.fromNullable(options.name)
+  const maxAttempts = plan === undefined ? Infinity : plan.maxAttempts
   const describe = options.describe
   const http = (error: E | undefined) => describe === undefined ? {} : { http: describe(error) }
-
-  const plan = planOf(policy)
+  const isRetryable = options.isRetryable ?? (policy === undefined ? undefined : Retryable.isRetryable)
   const hintOf = options.hint ?? Retryable.retryAfter
 
-  /** Where one run of the call stands once it has failed, so that its end can be reported however it comes. */
-  interface Run {
-    readonly startMillis: number
-    readonly budget: RetryBudget.Service | undefined
-    error: E
-    attempts: number
-    /** Budget tokens this call's retries withdrew. */
-    spent: number
-    ended: boolean
+  const decidePolicy = (run: Run<E>, now: number, plan: Decision.Plan): Effect.Effect<Step> => {
+    const retryable = isRetryable!(run.error)
+    let hintMillis: number | undefined
+    if (retryable && plan.hints !== undefined) {
+      const hint = hintOf(run.error, now)
+      if (Option.isSome(hint)) hintMillis = Duration.toMillis(hint.value)
+    }
+    const input: Decision.Input = {
+      attempt: run.attempts,
+      retryable,
+      hintMillis,
+      previousMillis: run.previousMillis,
+      elapsedMillis: now - run.startMillis
+    }
+    return Effect.map(Decision.step(plan, input), (decision): Step => {
+      if (decision._tag === "Stop") return decision
+      run.previousMillis = decision.backoffMillis
+      return {
+        _tag: "Retry",
+        delayMillis: decision.delayMillis,
+        delayFrom: decision.delayFrom,
+        output: Duration.millis(decision.backoffMillis)
+      }
+    })
   }
 
-  const loop = (run: Run, previousMillis: number): Effect.Effect<A, E, R> =>
+  const decideSchedule = (
+    run: Run<E>,
+    now: number,
+    schedule: Schedule.Schedule<unknown, E, R2>
+  ): Effect.Effect<Step, never, R2> => {
+    if (isRetryable !== undefined && !isRetryable(run.error)) return Effect.succeed(notRetryable)
+    return Effect.map(schedule.step(now, run.error, run.state), ([state, output, decision]): Step => {
+      run.state = state
+      if (ScheduleDecision.isDone(decision)) return scheduleDone
+      return {
+        _tag: "Retry",
+        delayMillis: Math.max(0, Intervals.start(decision.intervals) - now),
+        delayFrom: "schedule",
+        output
+      }
+    })
+  }
+
+  const loop = (run: Run<E>): Effect.Effect<A, E, R | R2> =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.flatMap(
-        decide(policy, plan, options.isRetryable, hintOf, run.error, run.attempts, previousMillis, run.startMillis, now),
-        (decision) => {
-          if (decision._tag === "Stop") return giveUp(run, decision.reason)
+        plan !== undefined ? decidePolicy(run, now, plan) : decideSchedule(run, now, schedule!),
+        (step) => {
+          if (step._tag === "Stop") return giveUp(run, step.reason)
           return run.budget === undefined
-            ? sleepThenRetry(run, decision)
+            ? sleepThenRetry(run, step, now)
             : Effect.flatMap(run.budget.withdraw(kindOf(run.error)), (tokens) => {
               if (Option.isNone(tokens)) return giveUp(run, "budget")
               run.spent += tokens.value
-              return sleepThenRetry(run, decision)
+              return sleepThenRetry(run, step, now)
             })
         }
       ))
 
-  const sleepThenRetry = (run: Run, decision: Extract<Decision, { _tag: "Retry" }>): Effect.Effect<A, E, R> => {
+  const sleepThenRetry = (run: Run<E>, next: Next, now: number): Effect.Effect<A, E, R | R2> => {
     const { attempts, error } = run
-    const delayMillis = decision.delayMillis
+    const delayMillis = next.delayMillis
     const event = RetryEvent.Retrying({
       attempt: attempts,
-      maxAttempts: policy.maxAttempts,
+      maxAttempts,
       delay: Duration.millis(delayMillis),
-      delayFrom: decision.delayFrom,
+      delayFrom: next.delayFrom,
       error,
       name,
       ...http(error)
     })
-    const retried = Effect.matchEffect(attempt(attempts), {
-      onFailure: (error) => {
-        run.error = error
-        run.attempts = attempts + 1
-        return loop(run, decision.backoffMillis)
-      },
-      onSuccess: (value) => {
-        run.ended = true
-        const succeeded = report(RetryEvent.Succeeded({ attempts: attempts + 1, name, ...http(undefined) }), options.onEvent)
-        // Uninterruptible: once `ended` is set, the closing event must reach every listener.
-        return Effect.as(
-          Effect.uninterruptible(
-            run.budget === undefined ? succeeded : Effect.zipRight(run.budget.succeeded(run.spent), succeeded)
-          ),
-          value
-        )
+    // What `Effect.retry`'s driver shows the retried effect.
+    if (attempts === 1) run.firstDecisionMillis = now
+    const metadata: Schedule.IterationMetadata = {
+      start: run.firstDecisionMillis,
+      now,
+      input: error,
+      output: next.output,
+      elapsed: Duration.millis(now - run.firstDecisionMillis),
+      elapsedSincePrevious: Duration.millis(attempts === 1 ? 0 : now - run.lastDecisionMillis),
+      recurrence: attempts
+    }
+    run.lastDecisionMillis = now
+    const retried = Effect.matchEffect(
+      Effect.provideService(attempt(attempts), Schedule.CurrentIterationMetadata, metadata),
+      {
+        onFailure: (error) => {
+          run.error = error
+          run.attempts = attempts + 1
+          return loop(run)
+        },
+        onSuccess: (value) =>
+          Effect.as(
+            closeWith(
+              run,
+              RetryEvent.Succeeded({ attempts: attempts + 1, name, ...http(undefined) }),
+              run.budget === undefined ? undefined : run.budget.succeeded(run.spent)
+            ),
+            value
+          )
       }
-    })
+    )
     return Effect.zipRight(
       report(event, options.onEvent),
       delayMillis > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delayMillis)), retried) : retried
     )
   }
 
-  const recover = options.recover ?? Effect.fail
-  const giveUp = (run: Run, reason: RetryEvent.GiveUpReason): Effect.Effect<A, E> => {
-    run.ended = true
-    return Effect.zipRight(Effect.uninterruptible(reportGaveUp(run, reason)), recover(run.error))
-  }
-  const reportGaveUp = (run: Run, reason: RetryEvent.GiveUpReason) =>
-    report(
-      RetryEvent.GaveUp({ attempts: run.attempts, error: run.error, reason, name, ...http(run.error) }),
-      options.onEvent
+  /**
+   * Marks the run ended and reports its closing event. Once marked, the event
+   * reaches every listener exactly once, but a slow listener holds the caller
+   * only while nothing interrupts it (see `reportClosing`).
+   */
+  const closeWith = (
+    run: Run<E>,
+    event: RetryEvent.RetryEvent,
+    before: Effect.Effect<void> | undefined
+  ): Effect.Effect<void> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.suspend(() => {
+        run.ended = true
+        const closing = reportClosing(event, options.onEvent, restore)
+        return before === undefined ? closing : Effect.zipRight(before, closing)
+      })
     )
 
+  const recover = options.recover ?? Effect.fail
+  const giveUp = (run: Run<E>, reason: RetryEvent.GiveUpReason): Effect.Effect<A, E> =>
+    Effect.zipRight(closeWith(run, gaveUp(run, reason), undefined), recover(run.error, reason))
+
+  const gaveUp = (run: Run<E>, reason: RetryEvent.GiveUpReason) =>
+    RetryEvent.GaveUp({ attempts: run.attempts, error: run.error, reason, name, ...http(run.error) })
+
   // An interruption or a defect after retrying began still closes the call's
-  // events, so that a status line showing "retrying" is cleared.
-  const reportAbnormalEnd = (run: Run) => (exit: Exit.Exit<A, E>) =>
+  // events, so that a status line showing "retrying" is cleared. The caller is
+  // already ending: the listeners are not waited for.
+  const reportAbnormalEnd = (run: Run<E>) => (exit: Exit.Exit<A, E>) =>
     Exit.isFailure(exit) && !run.ended
-      ? reportGaveUp(run, Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect")
+      ? reportClosing(gaveUp(run, Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect"), options.onEvent)
       : Effect.void
 
   const onFirstFailure = (startMillis: number, budget: RetryBudget.Service | undefined) => (error: E) => {
-    const run: Run = { startMillis, budget, error, attempts: 1, spent: 0, ended: false }
-    return Effect.onExit(loop(run, plan.baseMillis), reportAbnormalEnd(run))
+    const run: Run<E> = {
+      startMillis,
+      budget,
+      error,
+      attempts: 1,
+      spent: 0,
+      ended: false,
+      previousMillis: plan === undefined ? 0 : plan.baseMillis,
+      state: schedule === undefined ? undefined : schedule.initial,
+      firstDecisionMillis: 0,
+      lastDecisionMillis: 0
+    }
+    return Effect.onExit(loop(run), reportAbnormalEnd(run))
   }
 
   // Built once: the handler for calls that have neither a budget nor a deadline.
   const onFirstFailureAlone = onFirstFailure(0, undefined)
+  const needsStart = plan !== undefined && plan.maxElapsedMillis !== undefined
 
   // The first attempt runs with one read of the fiber's context (for a budget
   // and, when one is needed, the clock) and a `catchAll`: nothing else is
   // built until an attempt fails.
-  const firstAttempt = Effect.withFiberRuntime<A, E, R>((fiber) => {
+  return Effect.withFiberRuntime<A, E, R | R2>((fiber) => {
     const budget: RetryBudget.Service | undefined = options.budget ??
       fiber.currentContext.unsafeMap.get(RetryBudget.RetryBudget.key)
-    if (budget === undefined && plan.maxElapsedMillis === undefined) {
+    if (budget === undefined && !needsStart) {
       return Effect.catchAll(attempt(0), onFirstFailureAlone)
     }
     const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
@@ -236,9 +265,10 @@ export const runWithRetry = <A, E, R>(
     })
     return Effect.catchAll(counted, onFirstFailure(now, budget))
   })
-
-  return firstAttempt
 }
+
+const notRetryable: Step = { _tag: "Stop", reason: "not-retryable" }
+const scheduleDone: Step = { _tag: "Stop", reason: "schedule-done" }
 
 // A timeout, bare or as the cause of another error (HTTP's attempt timeout is a RequestError whose cause is one).
 const kindOf = (error: unknown): RetryBudget.RetryKind =>

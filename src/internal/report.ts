@@ -2,6 +2,7 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
@@ -151,3 +152,33 @@ export const report = (event: RetryEvent.RetryEvent, listener: Listener | undefi
     Effect.zipRight(listener === undefined ? Effect.void : safely(listener, event))
   )
 }
+
+/**
+ * Reports a call's closing event (`Succeeded`, `GaveUp`); run it where it
+ * cannot be interrupted. The log, metrics and span are written at once. The
+ * listeners (the `RetryObserver` in scope, then the call's own) run in a fiber
+ * of their own, so that each gets the event exactly once whatever happens to
+ * the caller. With `restore` (the caller's interruptibility) the caller waits
+ * for them, so that an uninterrupted call returns after its closing event was
+ * delivered, and an interruption releases it at once. Without it the caller
+ * does not wait (it is already being interrupted or dying).
+ */
+export const reportClosing = (
+  event: RetryEvent.RetryEvent,
+  listener: Listener | undefined,
+  restore?: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+): Effect.Effect<void> =>
+  Effect.contextWithEffect((context: Context.Context<never>) => {
+    const written = Effect.zipRight(Effect.zipRight(log(event), recordMetrics(event)), spanEvent(context, event))
+    const observer = Context.getOption(context, RetryObserver)
+    if (Option.isNone(observer) && listener === undefined) return written
+    const listeners = Effect.zipRight(
+      Option.isNone(observer) ? Effect.void : safely(observer.value.report, event),
+      listener === undefined ? Effect.void : safely(listener, event)
+    )
+    return Effect.zipRight(
+      written,
+      Effect.flatMap(Effect.forkDaemon(listeners), (fiber) =>
+        restore === undefined ? Effect.void : restore(Fiber.join(fiber)))
+    )
+  })
