@@ -350,6 +350,45 @@ describe("effect-retry demo", () => {
     expect(out.match(/^\s+3\s+\S+\s+503 Service Unavailable$/gm)).toHaveLength(2)
   })
 
+  it("--scenario outage shows every attempt, the last one included, and no library log line", async () => {
+    const run = await cli(["demo", "--scenario", "outage"], { timeout: 60_000 })
+    expect(run.code).toBe(0)
+    const lines = run.stdout.split("\n")
+    for (const call of [1, 2]) {
+      const start = lines.indexOf(`call ${call}: GET /call/${call}`)
+      const shown = lines.slice(start).slice(0, 12)
+      for (const attempt of [1, 2, 3]) expect(shown).toContain(`  attempt ${attempt}: 503 Service Unavailable`)
+    }
+    expect(run.stdout).not.toMatch(/level=WARN/)
+  })
+
+  it("--verbose: each library log line comes right after the attempt it belongs to", async () => {
+    const run = await cli(["demo", "--scenario", "outage", "--verbose"], { timeout: 60_000 })
+    expect(run.code).toBe(0)
+    const lines = run.stdout.split("\n")
+    const logs = lines.map((line, i) => [line, i] as const).filter(([line]) => line.includes("level=WARN"))
+    expect(logs).toHaveLength(6)
+    for (const [line, i] of logs) {
+      // The line above is the attempt that failed: attempt n for "attempt n+1/3", attempt 3 for the give-up.
+      const attempt = /attempt (\d)\/3/.exec(line)?.[1]
+      const failed = attempt === undefined ? 3 : Number(attempt) - 1
+      expect(lines[i - 1], line).toBe(`  attempt ${failed}: 503 Service Unavailable`)
+    }
+  })
+
+  it("the summary's durations have one precision: whole milliseconds below a second, seconds with one decimal", async () => {
+    const run = await cli(["demo", "--scenario", "flaky"], { timeout: 60_000 })
+    expect(run.code).toBe(0)
+    const summary = run.stdout.slice(run.stdout.indexOf("Summary"))
+    const durations = [
+      ...[...summary.matchAll(/ in (\S+)$/gm)].map((m) => m[1]!),
+      ...[...summary.matchAll(/^\s+\d+\s+(\S+)\s{2}/gm)].map((m) => m[1]!).filter((cell) => cell !== "-"),
+      ...[...run.stdout.matchAll(/result: .* after (\S+)$/gm)].map((m) => m[1]!)
+    ]
+    expect(durations.length).toBeGreaterThanOrEqual(6)
+    for (const text of durations) expect(text).toMatch(/^(\d{1,3}ms|\d+(\.\d)?s)$/)
+  })
+
   it("--scenario rate-limit waits out Retry-After: 1 and recovers", async () => {
     const run = await cli(["demo", "--scenario", "rate-limit"], { timeout: 60_000 })
     expect(run.stderr).toBe("")
