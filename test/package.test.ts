@@ -299,7 +299,8 @@ describe("the library's package", () => {
     expect(libFiles.filter((path) => cliCode.test(path))).toEqual([])
     const shipped = libFiles.filter((path) => path.endsWith(".js")).map((path) => readFileSync(join(libStage, path), "utf8"))
     for (const text of shipped) {
-      expect(text).not.toMatch(/@effect\/cli|@effect\/platform-node|<svg|createServer/)
+      // Code, not comments: the JSDoc of effect-retry/http imports NodeHttpClient in an example.
+      expect(text.replace(/\/\*[\s\S]*?\*\//g, "")).not.toMatch(/(from |require\()"(@effect\/cli|@effect\/platform-node|node:http)[/"]|<svg/)
     }
   })
 

@@ -8,6 +8,8 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
+import { booleanFlag, valueFlag } from "./argv.js"
+import { CliFailure, USAGE } from "./errors.js"
 import { allPolicyFlags, resolvePolicy } from "./options.js"
 
 /** The scenarios of the demo. */
@@ -16,16 +18,28 @@ export const scenarios = ["rate-limit", "outage", "flaky", "mid-body"] as const
 /** A scenario's name. */
 export type Scenario = (typeof scenarios)[number]
 
-const scenarioFlag = Options.choice("scenario", scenarios).pipe(
+const scenarioFlag = Options.text(valueFlag("scenario", "NAME")).pipe(
+  Options.withPseudoName("NAME"),
   Options.withDescription(
-    "How the embedded server misbehaves: rate-limit (429 with Retry-After: 1, then 200), outage (503 until the " +
+    "How the embedded server misbehaves (default rate-limit): rate-limit (429 with Retry-After: 1, then 200), outage (503 until the " +
       "attempts run out), flaky (random 500, 502 or reset, then 200), mid-body (the body is cut off once; the client " +
       "buffers it, so the call is retried)."
   ),
-  Options.withDefault("rate-limit" as Scenario)
+  Options.withDefault("rate-limit")
 )
 
-const verboseFlag = Options.boolean("verbose").pipe(
+/** The scenario named by --scenario, or a usage error that names the flag and the choices. */
+const scenarioOf = (name: string): Effect.Effect<Scenario, CliFailure> =>
+  (scenarios as ReadonlyArray<string>).includes(name)
+    ? Effect.succeed(name as Scenario)
+    : Effect.fail(
+      new CliFailure({
+        message: `Invalid value for --scenario: ${JSON.stringify(name)}, expected one of ${scenarios.join(", ")}.`,
+        exitCode: USAGE
+      })
+    )
+
+const verboseFlag = Options.boolean(booleanFlag("verbose")).pipe(
   Options.withDescription("Also print the library's Warning log line for every retry (silenced by default).")
 )
 
@@ -35,9 +49,10 @@ export const command = Command.make(
   { scenario: scenarioFlag, verbose: verboseFlag, ...allPolicyFlags },
   (flags) =>
     Effect.gen(function*() {
+      const scenario = yield* scenarioOf(flags.scenario)
       const policy = yield* resolvePolicy(flags)
       const { main } = yield* Effect.promise(() => import("./demoRun.js"))
-      yield* main(flags, policy)
+      yield* main({ ...flags, scenario }, policy)
     })
 ).pipe(
   Command.withDescription(

@@ -25,6 +25,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { RetryPolicy, RetrySchedule } from "effect-retry"
 import * as Delay from "./delayArithmetic.js"
+import { valueFlag } from "./argv.js"
 import { CliFailure, FAILURE } from "./errors.js"
 import { allPolicyFlags, givenFlags, type PolicyFlags, resolvePolicy } from "./options.js"
 import { formatMillis, renderTable } from "./table.js"
@@ -480,7 +481,7 @@ const sourceOf = (flags: PolicyFlags) => {
   return given.length === 0 ? base : `${base} with ${given.join(", ")}`
 }
 
-const svgFlag = Options.text("svg").pipe(
+const svgFlag = Options.text(valueFlag("svg", "FILE")).pipe(
   Options.withPseudoName("FILE"),
   Options.withDescription("Also write the chart to FILE as an SVG image."),
   Options.optional

@@ -6,10 +6,16 @@
  */
 import * as Options from "@effect/cli/Options"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as ConfigProviderPathPatch from "effect/ConfigProviderPathPatch"
+import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as HashSet from "effect/HashSet"
 import * as Option from "effect/Option"
 import { RetryPolicy } from "effect-retry"
+import { booleanFlag, valueFlag } from "./argv.js"
 import { CliFailure, USAGE } from "./errors.js"
 
 const NUMBER = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/
@@ -17,7 +23,7 @@ const NUMBER = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/
 const DURATION_HELP = "A duration such as \"500 millis\" or \"2 seconds\", or an integer of milliseconds."
 
 const text = (name: string, pseudoName: string, description: string) =>
-  Options.text(name).pipe(
+  Options.text(valueFlag(name, pseudoName)).pipe(
     Options.withPseudoName(pseudoName),
     Options.withDescription(description),
     Options.optional
@@ -56,6 +62,51 @@ export const policyFlags = {
   )
 }
 
+const ENV_PREFIX = "RETRY"
+
+/**
+ * The environment variables `--env` reads: every key `RetryPolicy.config`
+ * asks for under the prefix, found by running it once against a provider that
+ * records the keys it is asked for. The list follows the library by itself.
+ */
+export const envKeys: ReadonlyArray<string> = (() => {
+  const keys: Array<string> = []
+  const recorder = ConfigProvider.fromFlat(ConfigProvider.makeFlat({
+    load: (path) => {
+      keys.push(path.join("_"))
+      return Effect.fail(ConfigError.MissingData([...path], "recording the keys"))
+    },
+    enumerateChildren: () => Effect.succeed(HashSet.empty()),
+    patch: ConfigProviderPathPatch.empty
+  }))
+  Effect.runSync(Effect.either(Effect.withConfigProvider(Config.nested(RetryPolicy.config, ENV_PREFIX), recorder)))
+  return [...new Set(keys)]
+})()
+
+/** Levenshtein distance, for "did you mean". */
+const distance = (a: string, b: string): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]!
+}
+
+/** Warnings for RETRY_* variables that `--env` does not read, with the nearest key it does read. */
+export const unknownEnvKeys = (env: Record<string, string | undefined>): Array<string> =>
+  Object.keys(env)
+    .filter((key) => key.startsWith(`${ENV_PREFIX}_`) && !envKeys.includes(key))
+    .sort()
+    .map((key) => {
+      const nearest = [...envKeys].sort((a, b) => distance(key, a) - distance(key, b))[0]
+      const hint = nearest !== undefined && distance(key, nearest) <= 3 ? ` (did you mean ${nearest}?)` : ""
+      return `warning: ${key} is not read by --env${hint}; it reads ${envKeys.join(", ")}.`
+    })
+
 /** Where the policy starts from, before the flags above are applied. */
 export const sourceFlags = {
   preset: text(
@@ -63,12 +114,11 @@ export const sourceFlags = {
     "NAME",
     `Start from a named policy: ${Object.keys(RetryPolicy.presets).join(", ")}.`
   ),
-  env: Options.boolean("env").pipe(
+  env: Options.boolean(booleanFlag("env")).pipe(
     Options.withDescription(
       "Start from the policy in the environment, read with Config.nested(RetryPolicy.config, \"RETRY\"): " +
-        "RETRY_MAX_ATTEMPTS, RETRY_BASE_DELAY, RETRY_MAX_DELAY, RETRY_FACTOR, RETRY_JITTER, RETRY_MAX_ELAPSED " +
-        "and RETRY_RETRY_AFTER_MAX, each optional (the RETRY_ prefix is required). Flags given as well override them. " +
-        "Cannot be combined with --preset."
+        `${envKeys.join(", ")}, each optional. Any other RETRY_* variable is reported as unknown (a typo, say). ` +
+        "Flags given as well override them. Cannot be combined with --preset."
     )
   )
 }
@@ -109,7 +159,43 @@ export const describeConfigError = (error: ConfigError.ConfigError): string => {
   }
 }
 
-const invalid = (error: RetryPolicy.InvalidRetryPolicy) => new CliFailure({ message: error.message, exitCode: USAGE })
+/** The flag of each policy field, as the library's `InvalidRetryPolicy` names the field. */
+const flagOfField: Record<string, string> = {
+  maxAttempts: "--max-attempts",
+  baseDelay: "--base-delay",
+  maxDelay: "--max-delay",
+  factor: "--factor",
+  jitter: "--jitter",
+  maxElapsed: "--max-elapsed",
+  "retryAfter.max": "--retry-after-max",
+  "retryAfter.whenAboveMax": "--when-above-max",
+  preset: "--preset"
+}
+
+/** A multiplier range as typed ("-1..2"): its two ends, when the text is one. */
+const RANGE = /^\s*([+-]?[\d.]+(?:[eE][+-]?\d+)?)\s*\.\.\s*([+-]?[\d.]+(?:[eE][+-]?\d+)?)\s*$/
+
+/**
+ * The library's `InvalidRetryPolicy` as a usage error that names the flag the
+ * user typed (`--retry-after-max`), not the policy field (`retryAfter.max`).
+ */
+const invalid = (error: RetryPolicy.InvalidRetryPolicy) => {
+  const { field, value, allowed } = error as unknown as { field?: unknown; value?: unknown; allowed?: unknown }
+  const flag = typeof field === "string" ? flagOfField[field] : undefined
+  if (flag === undefined || typeof value !== "string" || typeof allowed !== "string") {
+    return new CliFailure({ message: error.message, exitCode: USAGE })
+  }
+  if (flag === "--jitter") {
+    const range = RANGE.exec(value.replace(/^"|"$/g, ""))
+    if (range !== null && Number(range[1]) < 0) {
+      return new CliFailure({
+        message: `Invalid value for --jitter: ${value}: the minimum ${range[1]} is negative; a multiplier range needs 0 <= min <= max, such as 0.75..1.25.`,
+        exitCode: USAGE
+      })
+    }
+  }
+  return new CliFailure({ message: `Invalid value for ${flag}: ${value}, expected ${allowed}.`, exitCode: USAGE })
+}
 
 /** The policy the flags start from: the default, a preset, or the environment. */
 const basePolicy = (flags: PolicyFlags): Effect.Effect<RetryPolicy.RetryPolicy, CliFailure> => {
@@ -118,13 +204,17 @@ const basePolicy = (flags: PolicyFlags): Effect.Effect<RetryPolicy.RetryPolicy, 
   }
   if (Option.isSome(flags.preset)) return Effect.mapError(RetryPolicy.preset(flags.preset.value), invalid)
   if (flags.env) {
-    return Effect.mapError(
-      Config.nested(RetryPolicy.config, "RETRY"),
+    const warnings = unknownEnvKeys(process.env)
+    return Effect.zipRight(
+      Effect.forEach(warnings, (warning) => Console.error(warning), { discard: true }),
+      Effect.mapError(
+      Config.nested(RetryPolicy.config, ENV_PREFIX),
       (error) =>
         new CliFailure({
           message: `Invalid retry policy in the environment: ${describeConfigError(error)}`,
           exitCode: USAGE
         })
+      )
     )
   }
   return Effect.succeed(RetryPolicy.default)
@@ -158,9 +248,49 @@ export const resolvePolicy = (flags: PolicyFlags): Effect.Effect<RetryPolicy.Ret
         ...Option.match(flags.whenAboveMax, { onNone: () => ({}), onSome: (whenAboveMax) => ({ whenAboveMax }) })
       }
     }
-    if (Object.keys(overrides).length === 0) return Effect.succeed(base)
-    return Effect.mapError(RetryPolicy.decode({ ...RetryPolicy.toOptions(base), ...overrides }), invalid)
+    const policy = Object.keys(overrides).length === 0
+      ? Effect.succeed(base)
+      : Effect.mapError(RetryPolicy.decode({ ...RetryPolicy.toOptions(base), ...overrides }), invalid)
+    return Effect.tap(policy, (resolved) => surelyUnintended(resolved, flags))
   })
+
+/** Where a policy field came from, for a message: the flag when given, else the variable of --env, else the preset. */
+const origin = (flags: PolicyFlags, flag: Flag, name: string, key: string) =>
+  Option.isSome(flag) ? `--${name} ${flag.value}` : flags.env ? key : Option.isSome(flags.preset) ? `preset ${flags.preset.value}` : `--${name}`
+
+/**
+ * Values the library accepts but that are surely not what was meant: an
+ * attempt count no number can count exactly (refused), a jitter range 0..0,
+ * which makes every delay zero, and a base delay above the cap, which makes
+ * every delay the cap (both warned about on stderr; the command goes on).
+ */
+const surelyUnintended = (policy: RetryPolicy.RetryPolicy, flags: PolicyFlags): Effect.Effect<void, CliFailure> => {
+  if (!Number.isSafeInteger(policy.maxAttempts)) {
+    return Effect.fail(
+      new CliFailure({
+        message: `Invalid value for ${origin(flags, flags.maxAttempts, "max-attempts", "RETRY_MAX_ATTEMPTS")}: ` +
+          `above ${Number.MAX_SAFE_INTEGER} (Number.MAX_SAFE_INTEGER), where attempts can no longer be counted exactly.`,
+        exitCode: USAGE
+      })
+    )
+  }
+  const warnings: Array<string> = []
+  const jitter = policy.jitter
+  if (typeof jitter === "object" && jitter.max === 0) {
+    warnings.push(
+      `warning: ${origin(flags, flags.jitter, "jitter", "RETRY_JITTER")} multiplies every delay by 0, so retries come at once; ` +
+        "for no jitter use --jitter none."
+    )
+  }
+  if (Duration.greaterThan(policy.baseDelay, policy.maxDelay)) {
+    warnings.push(
+      `warning: ${origin(flags, flags.baseDelay, "base-delay", "RETRY_BASE_DELAY")} is above ` +
+        `${origin(flags, flags.maxDelay, "max-delay", "RETRY_MAX_DELAY")}, so every delay is the cap ` +
+        `(${Duration.format(policy.maxDelay)}).`
+    )
+  }
+  return Effect.forEach(warnings, (warning) => Console.error(warning), { discard: true })
+}
 
 /** The names of the policy flags that were given, as typed ("--max-attempts"). */
 export const givenFlags = (flags: PolicyFlags): Array<string> =>

@@ -8,10 +8,11 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import { valueFlag } from "./argv.js"
 import { CliFailure, FAILURE } from "./errors.js"
 import { formatTables, runAmplification, runContention, runLatencyCheck, writeReport } from "./simulation.js"
 
-const outFlag = Options.text("out").pipe(
+const outFlag = Options.text(valueFlag("out", "DIR")).pipe(
   Options.withPseudoName("DIR"),
   Options.withDescription(
     "The directory to write contention.json, amplification.json and contention.svg to, created if needed (default: simulation)."
