@@ -6,11 +6,11 @@
  */
 import { Effect, Layer, type Scope } from "effect"
 import type { Redis } from "ioredis"
-import { afterAll, beforeAll, expect, it } from "vitest"
+import { beforeAll, expect, it } from "vitest"
 import type { RetryCooldown } from "../src/index.js"
 import { RedisCooldown, RedisStore } from "../src/redis/index.js"
-import { describeRedis, type RedisServer, startRedis } from "./support/redis.js"
-import { commandsBetween, commandStats, observer } from "./support/redisStats.js"
+import { describeRedis, type RedisServer, useRedis } from "./support/redis.js"
+import { commandsBetween, commandStats } from "./support/redisStats.js"
 
 let server: RedisServer
 let watch: Redis
@@ -33,13 +33,10 @@ const eventually = (check: () => boolean, tries = 250): Effect.Effect<boolean> =
 const now = () => Effect.runSync(Effect.clockWith((clock) => clock.currentTimeMillis))
 
 describeRedis("RedisCooldown against a real redis-server", () => {
-  beforeAll(async () => {
-    server = await startRedis()
-    watch = observer(server.port)
-  })
-  afterAll(async () => {
-    watch?.disconnect()
-    await server?.stop()
+  const redis = useRedis()
+  beforeAll(() => {
+    server = redis.server()
+    watch = redis.watch()
   })
 
   it("a cool-down recorded in one process reaches another by pub/sub; reading it costs no Redis command", async () => {

@@ -5,6 +5,8 @@
  * user needs. main.ts runs it in the process; tests run it in process too.
  */
 import * as Command from "@effect/cli/Command"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as ValidationError from "@effect/cli/ValidationError"
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type * as FileSystem from "@effect/platform/FileSystem"
@@ -13,6 +15,7 @@ import type * as Terminal from "@effect/platform/Terminal"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import { argumentProblem, withTidyConsole } from "./argv.js"
 import * as Demo from "./demo.js"
@@ -59,3 +62,15 @@ export const run = (
     // @effect/cli skips the first two entries (node and the script).
     yield* withTidyConsole(cli(["node", "effect-retry", ...args]))
   }).pipe(toExitStatus)
+
+/** Runs the command line on `args` as this process's program: the process ends with the command's exit status. */
+export const main = (args: ReadonlyArray<string>): void =>
+  NodeRuntime.runMain(run(args).pipe(Effect.provide(NodeContext.layer)), {
+    disableErrorReporting: true,
+    teardown: (exit, onExit) => {
+      if (Exit.isSuccess(exit)) return onExit(0)
+      const failure = Cause.failureOption(exit.cause as Cause.Cause<unknown>)
+      if (Option.isSome(failure) && failure.value instanceof ExitStatus) return onExit(failure.value.code)
+      onExit(Cause.isInterruptedOnly(exit.cause) ? INTERRUPTED : FAILURE)
+    }
+  })

@@ -40,7 +40,10 @@ const scenarioOf = (name: string): Effect.Effect<Scenario, CliFailure> =>
     )
 
 const verboseFlag = Options.boolean(booleanFlag("verbose")).pipe(
-  Options.withDescription("Also print the library's Warning log line for every retry (silenced by default).")
+  Options.withDescription(
+    "Also print the library's own log line for every retry and give-up (logfmt), under the attempt it belongs " +
+      "to (off by default, with RetryLog)."
+  )
 )
 
 /** The `demo` command. */

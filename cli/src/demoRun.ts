@@ -21,13 +21,14 @@ import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import { createServer, STATUS_CODES } from "node:http"
-import type { RetryEvent, RetryPolicy } from "effect-retry"
+import { RetryEvent, RetryLog, type RetryPolicy } from "effect-retry"
 import { HttpRetry } from "effect-retry/http"
 import type { Scenario } from "./demo.js"
 import * as StatusLine from "./statusLine.js"
@@ -256,14 +257,21 @@ const policySummary = (policy: RetryPolicy.RetryPolicy): string => {
     `capped at ${formatMillis(Duration.toMillis(policy.maxDelay))}, jitter ${jitter}${budget}, ${retryAfter}`
 }
 
+/**
+ * A measured duration as the demo prints it, with one precision everywhere (the
+ * library's `RetryEvent.formatDelay`, as in "retrying in 1.2s"): whole
+ * milliseconds below a second, seconds with one decimal above.
+ */
+const duration = (millis: number): string => RetryEvent.formatDelay(Duration.millis(millis))
+
 /** The summary table of one call. */
 export const callTable = (report: CallReport): Array<string> => [
-  `call ${report.call}  GET ${report.path}  ${report.outcome} in ${formatMillis(report.totalMillis)}`,
+  `call ${report.call}  GET ${report.path}  ${report.outcome} in ${duration(report.totalMillis)}`,
   ...renderTable(
     ["attempt", "waited", "got"],
     report.attempts.map((attempt, i) => [
       String(i + 1),
-      attempt.waited === undefined ? "-" : formatMillis(attempt.waited),
+      attempt.waited === undefined ? "-" : duration(attempt.waited),
       attempt.result
     ]),
     ["right", "right", "left"]
@@ -276,7 +284,7 @@ export const callTable = (report: CallReport): Array<string> => [
 const round = (millis: number) => Math.round(millis)
 
 /** Runs a scenario against an embedded server; resolves when every call is done. */
-export const runDemo = (scenario: Scenario, policy: RetryPolicy.RetryPolicy) =>
+export const runDemo = (scenario: Scenario, policy: RetryPolicy.RetryPolicy, printHeld: Effect.Effect<void> = Effect.void) =>
   Effect.gen(function*() {
     const spec = specs[scenario]
     yield* HttpServer.serveEffect(makeApp(scenario, policy.maxAttempts))
@@ -304,7 +312,8 @@ export const runDemo = (scenario: Scenario, policy: RetryPolicy.RetryPolicy) =>
       }
       const outcome = outcomeOf(result, attempts.length, gaveUp())
       const got = Either.isRight(result) ? statusText(result.right.status) : describeFailure(result.left)
-      yield* Console.log(`  result: ${got} after ${formatMillis(round(totalMillis))}`)
+      yield* printHeld
+      yield* Console.log(`  result: ${got} after ${duration(totalMillis)}`)
       reports.push({ call, path, attempts, outcome, totalMillis: round(totalMillis) })
     }
 
@@ -319,13 +328,20 @@ const ServerLive = NodeHttpServer.layer(() => createServer(), { port: 0, host: "
 export const main = (options: { readonly scenario: Scenario; readonly verbose: boolean }, policy: RetryPolicy.RetryPolicy) =>
   Effect.gen(function*() {
     const tty = yield* Effect.flatMap(Terminal.Terminal, (terminal) => terminal.isTTY)
+    // --verbose: the library's log lines (logfmt) are held until the line of the attempt they belong to is printed.
+    const held: Array<string> = []
+    const printHeld = Effect.suspend(() => Effect.forEach(held.splice(0), (line) => Console.log(line), { discard: true }))
     const statusLine = StatusLine.layer({
       tty,
       indent: "  ",
-      describe: (event) => `attempt ${event.attempt}: ${describeFailure(event.error)}`
+      describe: (attempt, error) => `attempt ${attempt}: ${describeFailure(error)}`,
+      afterAttempt: printHeld
     })
-    yield* runDemo(options.scenario, policy).pipe(
+    const holdLogs = Logger.map(Logger.logfmtLogger, (line) => void held.push(`    ${line}`))
+    yield* runDemo(options.scenario, policy, printHeld).pipe(
       Effect.provide(Layer.mergeAll(ServerLive, NodeHttpClient.layer, statusLine)),
-      options.verbose ? (effect) => effect : Effect.provide(Logger.minimumLogLevel(LogLevel.Error))
+      options.verbose
+        ? Effect.locallyWith(FiberRef.currentLoggers, () => HashSet.make(holdLogs))
+        : Effect.provide(RetryLog.layerOff)
     )
   })

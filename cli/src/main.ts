@@ -7,14 +7,7 @@
  * unknown flag, an invalid policy), 130 when interrupted (Ctrl+C).
  */
 import "./scriptCwd.js"
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as Cause from "effect/Cause"
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Option from "effect/Option"
-import { INTERRUPTED, run } from "./app.js"
-import { ExitStatus, FAILURE } from "./errors.js"
+import { main } from "./app.js"
 
 // `effect-retry explain | head` closes the pipe early: stop quietly, as other command-line tools do,
 // instead of crashing with an unhandled EPIPE.
@@ -25,12 +18,4 @@ for (const stream of [process.stdout, process.stderr]) {
   })
 }
 
-NodeRuntime.runMain(run(process.argv.slice(2)).pipe(Effect.provide(NodeContext.layer)), {
-  disableErrorReporting: true,
-  teardown: (exit, onExit) => {
-    if (Exit.isSuccess(exit)) return onExit(0)
-    const failure = Cause.failureOption(exit.cause as Cause.Cause<unknown>)
-    if (Option.isSome(failure) && failure.value instanceof ExitStatus) return onExit(failure.value.code)
-    onExit(Cause.isInterruptedOnly(exit.cause) ? INTERRUPTED : FAILURE)
-  }
-})
+main(process.argv.slice(2))

@@ -33,8 +33,11 @@ export interface StatusLineOptions {
   /**
    * A line kept above the status line when an attempt fails, such as what the
    * attempt got ("503 Service Unavailable"); nothing when it returns undefined.
+   * Called for every failed attempt, the last one of a call that gives up included.
    */
-  readonly describe?: ((event: RetryEvent.Retrying) => string | undefined) | undefined
+  readonly describe?: ((attempt: number, error: unknown) => string | undefined) | undefined
+  /** Run after an attempt's line is printed: the demo prints the log lines of that attempt here. */
+  readonly afterAttempt?: Effect.Effect<void> | undefined
 }
 
 /** The time left, rounded up to the tick, so that the countdown reads 1.2s, 1.1s, 1s, 900ms... */
@@ -81,9 +84,9 @@ export const layer = (
       Option.match({ onNone: () => Effect.void, onSome: (fiber) => Fiber.interrupt(fiber) })
     )
     const println = (line: string) => write(`${indent}${line}\n`)
-    const history = (event: RetryEvent.Retrying) => {
-      const line = options.describe?.(event)
-      return line === undefined ? Effect.void : println(line)
+    const history = (attempt: number, error: unknown) => {
+      const line = options.describe?.(attempt, error)
+      return Effect.zipRight(line === undefined ? Effect.void : println(line), options.afterAttempt ?? Effect.void)
     }
 
     yield* Effect.addFinalizer(() => Effect.zipRight(stop, erase))
@@ -105,20 +108,27 @@ export const layer = (
         case "Retrying":
           return stop.pipe(
             Effect.zipRight(erase),
-            Effect.zipRight(history(event)),
+            Effect.zipRight(history(event.attempt, event.error)),
             Effect.zipRight(Effect.forkIn(runCountdown(event), scope)),
             Effect.flatMap((fiber) => Ref.set(countdown, Option.some(fiber)))
           )
         case "Succeeded":
-        case "GaveUp":
           return Effect.zipRight(stop, erase)
+        case "GaveUp":
+          return stop.pipe(Effect.zipRight(erase), Effect.zipRight(history(event.attempts, event.error)))
       }
     }
 
-    const plain = (event: RetryEvent.RetryEvent): Effect.Effect<void> =>
-      event._tag === "Retrying"
-        ? Effect.zipRight(history(event), println(RetryEvent.format(event)))
-        : println(RetryEvent.format(event))
+    const plain = (event: RetryEvent.RetryEvent): Effect.Effect<void> => {
+      switch (event._tag) {
+        case "Retrying":
+          return Effect.zipRight(history(event.attempt, event.error), println(RetryEvent.format(event)))
+        case "Succeeded":
+          return println(RetryEvent.format(event))
+        case "GaveUp":
+          return Effect.zipRight(history(event.attempts, event.error), println(RetryEvent.format(event)))
+      }
+    }
 
     return RetryObserver.layer(options.tty ? onTty : plain)
   }))

@@ -4,7 +4,7 @@
  * in process against delays drawn from the library's own schedule.
  */
 import { spawn, spawnSync } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -105,7 +105,7 @@ describe.concurrent("effect-retry --help and --version", () => {
   it.each([
     ["demo", ["--scenario", "--verbose", "--max-attempts", "--preset", "--env"]],
     ["explain", ["--max-attempts", "--base-delay", "--max-delay", "--factor", "--jitter", "--max-elapsed", "--retry-after-max", "--when-above-max", "--preset", "--env", "--svg", "RETRY_MAX_ATTEMPTS"]],
-    ["simulate", ["--out"]]
+    ["simulate", ["--out", "--seed", "--latency", "--preset", "--jitter", "--max-attempts", "--env", "about 25 s of CPU time"]]
   ])("%s --help shows its flags", async (command, flags) => {
     const run = await cli([command, "--help"])
     expect(run.code).toBe(0)
@@ -350,6 +350,45 @@ describe("effect-retry demo", () => {
     expect(out.match(/^\s+3\s+\S+\s+503 Service Unavailable$/gm)).toHaveLength(2)
   })
 
+  it("--scenario outage shows every attempt, the last one included, and no library log line", async () => {
+    const run = await cli(["demo", "--scenario", "outage"], { timeout: 60_000 })
+    expect(run.code).toBe(0)
+    const lines = run.stdout.split("\n")
+    for (const call of [1, 2]) {
+      const start = lines.indexOf(`call ${call}: GET /call/${call}`)
+      const shown = lines.slice(start).slice(0, 12)
+      for (const attempt of [1, 2, 3]) expect(shown).toContain(`  attempt ${attempt}: 503 Service Unavailable`)
+    }
+    expect(run.stdout).not.toMatch(/level=WARN/)
+  })
+
+  it("--verbose: each library log line comes right after the attempt it belongs to", async () => {
+    const run = await cli(["demo", "--scenario", "outage", "--verbose"], { timeout: 60_000 })
+    expect(run.code).toBe(0)
+    const lines = run.stdout.split("\n")
+    const logs = lines.map((line, i) => [line, i] as const).filter(([line]) => line.includes("level=WARN"))
+    expect(logs).toHaveLength(6)
+    for (const [line, i] of logs) {
+      // The line above is the attempt that failed: attempt n for "attempt n+1/3", attempt 3 for the give-up.
+      const attempt = /attempt (\d)\/3/.exec(line)?.[1]
+      const failed = attempt === undefined ? 3 : Number(attempt) - 1
+      expect(lines[i - 1], line).toBe(`  attempt ${failed}: 503 Service Unavailable`)
+    }
+  })
+
+  it("the summary's durations have one precision: whole milliseconds below a second, seconds with one decimal", async () => {
+    const run = await cli(["demo", "--scenario", "flaky"], { timeout: 60_000 })
+    expect(run.code).toBe(0)
+    const summary = run.stdout.slice(run.stdout.indexOf("Summary"))
+    const durations = [
+      ...[...summary.matchAll(/ in (\S+)$/gm)].map((m) => m[1]!),
+      ...[...summary.matchAll(/^\s+\d+\s+(\S+)\s{2}/gm)].map((m) => m[1]!).filter((cell) => cell !== "-"),
+      ...[...run.stdout.matchAll(/result: .* after (\S+)$/gm)].map((m) => m[1]!)
+    ]
+    expect(durations.length).toBeGreaterThanOrEqual(6)
+    for (const text of durations) expect(text).toMatch(/^(\d{1,3}ms|\d+(\.\d)?s)$/)
+  })
+
   it("--scenario rate-limit waits out Retry-After: 1 and recovers", async () => {
     const run = await cli(["demo", "--scenario", "rate-limit"], { timeout: 60_000 })
     expect(run.stderr).toBe("")
@@ -402,15 +441,41 @@ describe("effect-retry demo", () => {
 })
 
 describe("effect-retry simulate", () => {
-  it("prints the tables and writes the report into --out", async () => {
+  it("checks --out before it runs: an unwritable folder is a usage error with nothing simulated", async () => {
+    const file = join(scratch, "a-file")
+    writeFileSync(file, "")
+    const run = await inProcess(["simulate", "--out", join(file, "report")])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(`Cannot write to --out ${join(file, "report")}`)
+    expect(run.stdout).toBe("")
+  })
+
+  it.each([
+    [["--seed", "x"], "Invalid value for --seed: \"x\", expected an integer."],
+    [["--latency", "gaussian"], "Invalid value for --latency: \"gaussian\", expected one of normal, uniform."],
+    [["--jitter", "-1..2"], "Invalid value for --jitter: \"-1..2\": the minimum -1 is negative"]
+  ])("%j is a usage error naming the flag", async (args, message) => {
+    const run = await inProcess(["simulate", ...args, "--out", join(scratch, "never")])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(message)
+    expect(run.stdout).toBe("")
+  })
+
+  it("with policy flags and --seed: the tables, a contention row for the policy, and the report in --out", async () => {
     const out = join(scratch, "simulation")
-    const run = await cli(["simulate", "--out", out], { timeout: 60_000 })
+    const run = await inProcess(["simulate", "--preset", "llm", "--max-attempts", "4", "--seed", "7", "--out", out])
     expect(run.stderr).toBe("")
     expect(run.code).toBe(0)
     expect(run.stdout).toContain("Contention")
-    expect(run.stdout).toContain("Amplification")
-    for (const name of ["contention.json", "amplification.json", "contention.svg"]) {
+    expect(run.stdout).toContain("latency |N(10 ms, 2 ms)| (the study's); mean of 10 runs, seed 7")
+    expect(run.stdout).toMatch(/^policy\s+\d/m)
+    expect(run.stdout).toContain("against a backend in full outage, the given policy (4 attempts), one shared budget")
+    // No budget: every call makes the policy's 4 attempts.
+    expect(run.stdout).toMatch(/^none\s+6,000\s+24,000\s+4\.000x$/m)
+    for (const name of ["contention.json", "amplification.json", "fleet.json", "contention.svg"]) {
       expect(readFileSync(join(out, name), "utf8").length).toBeGreaterThan(0)
     }
-  }, 90_000)
+    const contention = JSON.parse(readFileSync(join(out, "contention.json"), "utf8")) as Array<{ strategy: string }>
+    expect(contention.map((row) => row.strategy)).toContain("policy")
+  }, 300_000)
 })

@@ -7,8 +7,13 @@ import { Effect } from "effect"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { RetryPolicy } from "effect-retry"
 import {
   allStrategies,
+  deviationPercent,
+  published,
+  studyStrategies,
+  contentionJson,
   contentionRun,
   resolveOptions,
   runAmplification,
@@ -62,6 +67,48 @@ describe("contention", () => {
       const virtual = yield* runContention(options)
       const testClock = yield* runContention({ ...options, clock: "testClock" })
       expect(testClock.rows).toEqual(virtual.rows)
+    }))
+})
+
+describe("the default set-up is the study's", () => {
+  it("latency is |N(10 ms, 2 ms)| by default, uniform 10 ± 2 ms on request", () => {
+    expect(resolveOptions().latencyShape).toBe("normal")
+    expect(resolveOptions({ latencyShape: "uniform" }).latencyShape).toBe("uniform")
+  })
+
+  it.effect("contention.json's five study rows reproduce the published table: calls within 3 %, times within 10 %", () =>
+    Effect.gen(function*() {
+      const report = yield* runContention({ strategies: studyStrategies })
+      const rows = contentionJson(report)
+      expect(rows.map((row) => row.strategy)).toEqual(["none", "exponential", "equal", "full", "decorrelated"])
+      for (const row of rows) {
+        const figures = published[row.strategy]!
+        expect(Math.abs(deviationPercent(row.calls, figures.calls)), `${row.strategy} calls ${row.calls}`).toBeLessThanOrEqual(3)
+        expect(
+          Math.abs(deviationPercent(row.completionMs, figures.completionMs)),
+          `${row.strategy} time ${row.completionMs}`
+        ).toBeLessThanOrEqual(10)
+      }
+    }), 300_000)
+})
+
+describe("a policy of the user's", () => {
+  it.effect("adds a contention row with its backoff; a client that runs out of attempts gives up", () =>
+    Effect.gen(function*() {
+      const policy = RetryPolicy.make({ maxAttempts: 2, baseDelay: "5 millis", jitter: "full" })
+      const { rows } = yield* runContention({ ...small, strategies: ["full", "policy"], policy })
+      const own = rows.find((row) => row.strategy === "policy")!
+      // Two attempts each: at most 2 calls per client, and most of the 20 contending clients cannot win in two.
+      expect(own.calls).toBeLessThanOrEqual(2 * 20)
+      expect(own.unfinished).toBeGreaterThan(0)
+      expect(rows.find((row) => row.strategy === "full")!.unfinished).toBe(0)
+    }))
+
+  it.effect("sets the amplification callers' policy", () =>
+    Effect.gen(function*() {
+      const five = RetryPolicy.make({ maxAttempts: 5 })
+      const { rows } = yield* runAmplification({ callers: 10, outageMillis: 3000, budgets: ["none"], policy: five })
+      expect(rows[0]!.amplification).toBeCloseTo(5, 5)
     }))
 })
 

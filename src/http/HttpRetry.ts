@@ -18,7 +18,7 @@ import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import { dual } from "effect/Function"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { runWithRetry } from "../internal/loop.js"
@@ -29,7 +29,7 @@ import * as RetryEvent from "../RetryEvent.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import { buffer as bufferResponse } from "./internal/bufferedResponse.js"
 import * as Classify from "./internal/classify.js"
-import { invalidHeader, isToken, REMOVED_VALUE } from "./internal/headers.js"
+import { invalidHeaders, isToken, REMOVED_VALUE } from "./internal/headers.js"
 import * as RequestBody from "./internal/requestBody.js"
 
 /**
@@ -248,10 +248,17 @@ export const isRetryable = (error: unknown): boolean => Classify.isRetryableErro
 
 const defaultStatusSet: ReadonlySet<number> = new Set(defaultStatuses)
 
-/** The URL of a request without query string or fragment, safe to log. */
+/** `scheme://userinfo@`: what a URL that does not parse may still carry before its host. */
+const USERINFO = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/
+
+/**
+ * The URL of a request without userinfo, query string or fragment, safe to
+ * log. A URL that does not parse loses the same parts by hand (its host kept
+ * as written).
+ */
 const safeUrl = (request: ClientRequest.HttpClientRequest): string =>
   Option.match(ClientRequest.toUrl(request), {
-    onNone: () => request.url.split(/[?#]/)[0] ?? "",
+    onNone: () => (request.url.split(/[?#]/)[0] ?? "").replace(USERINFO, "$1"),
     onSome: (url) => `${url.origin}${url.pathname}`
   })
 
@@ -279,9 +286,16 @@ const randomUuid: Effect.Effect<string> = Effect.sync(() => globalThis.crypto.ra
 // Running out interrupts the read, which aborts the request.
 const DEFAULT_DRAIN_LIMIT = Duration.seconds(1)
 
+// On interruption a pending response gets only a moment to finish: a body
+// still arriving is cut, which aborts its connection.
+const RELEASE_LIMIT = Duration.millis(10)
+
 /** Releases a response that will not be handed out, within `limit`. */
 const discard = (response: ClientResponse.HttpClientResponse, limit: Duration.Duration): Effect.Effect<void> =>
-  Effect.ignore(Effect.timeout(Stream.runDrain(response.stream), limit))
+  // The limit is applied inside the stream, once it has started: the stream's
+  // end (whole, failed or cut) is what releases or aborts the connection, and
+  // a time limit racing from outside could win before the stream began.
+  Effect.ignore(Stream.runDrain(Stream.interruptWhen(response.stream, Effect.sleep(limit))))
 
 interface Resolved {
   readonly cooldown: "retries" | "all" | "off"
@@ -297,6 +311,11 @@ interface Resolved {
   readonly bufferRequestBody: number | undefined
 }
 
+const isFunction = (value: unknown): value is (...args: ReadonlyArray<any>) => any => typeof value === "function"
+
+const BUDGET_METHODS = ["withdraw", "succeeded", "unsafeRequest", "unsafeSucceeded"] as const
+
+/** Each option is checked when `withRetry` is called; a bad one throws `InvalidRetryPolicy` naming it. */
 const resolveOptions = (options: Options): Resolved => {
   Validate.knownKeys("http", Validate.record("http", options), [
     "retryOn",
@@ -312,21 +331,40 @@ const resolveOptions = (options: Options): Resolved => {
     "cooldown",
     "cooldownKey"
   ])
-  const statuses = options.retryOn ?? defaultStatuses
-  statuses.forEach((status, i) => {
-    if (!Number.isInteger(status) || status < 100 || status > 599) {
+  const list = (field: string, value: unknown): ReadonlyArray<unknown> => {
+    if (Array.isArray(value)) return value
+    throw Validate.invalid(field, value, "an array")
+  }
+  const statuses = list("http.retryOn", options.retryOn ?? defaultStatuses).map((status, i) => {
+    if (typeof status !== "number" || !Number.isInteger(status) || status < 100 || status > 599) {
       throw Validate.invalid(`http.retryOn[${i}]`, status, "an HTTP status from 100 to 599")
     }
+    return status
   })
-  const methods = (options.methods ?? defaultMethods).map((method, i) => {
+  const methods = list("http.methods", options.methods ?? defaultMethods).map((method, i) => {
     if (typeof method !== "string" || !isToken(method)) throw Validate.invalid(`http.methods[${i}]`, method, "an HTTP method")
     return method.toUpperCase()
   })
   const attemptTimeout = options.attemptTimeout === undefined
     ? Option.none()
     : Option.some(Validate.duration("http.attemptTimeout", options.attemptTimeout))
-  if (options.attemptHeader !== undefined && !isToken(options.attemptHeader)) {
-    throw Validate.invalid("http.attemptHeader", options.attemptHeader, "a valid header name")
+  const attemptHeader: unknown = options.attemptHeader
+  if (attemptHeader !== undefined && (typeof attemptHeader !== "string" || !isToken(attemptHeader))) {
+    throw Validate.invalid("http.attemptHeader", attemptHeader, "a valid header name")
+  }
+  const buffer: unknown = options.buffer
+  if (buffer !== undefined && typeof buffer !== "boolean") throw Validate.invalid("http.buffer", buffer, "true or false")
+  for (const field of ["onEvent", "while"] as const) {
+    const value: unknown = options[field]
+    if (value !== undefined && !isFunction(value)) throw Validate.invalid(`http.${field}`, value, "a function")
+  }
+  const budget: unknown = options.budget
+  if (
+    budget !== undefined &&
+    (typeof budget !== "object" || budget === null ||
+      !BUDGET_METHODS.every((name) => isFunction((budget as Record<string, unknown>)[name])))
+  ) {
+    throw Validate.invalid("http.budget", budget, "a RetryBudget.Service (from RetryBudget.make, tokenBucket or ratio)")
   }
   if (options.cooldownKey !== undefined && typeof options.cooldownKey !== "function") {
     throw Validate.invalid("http.cooldownKey", options.cooldownKey, "a function of the request")
@@ -338,8 +376,8 @@ const resolveOptions = (options: Options): Resolved => {
     attemptTimeout,
     drainLimit: Option.getOrElse(attemptTimeout, () => DEFAULT_DRAIN_LIMIT),
     idempotencyKey: Validate.oneOf("http.idempotencyKey", options.idempotencyKey ?? "off", ["auto", "off"]) === "auto",
-    attemptHeader: options.attemptHeader?.toLowerCase(),
-    buffer: options.buffer === true,
+    attemptHeader: typeof attemptHeader === "string" ? attemptHeader.toLowerCase() : undefined,
+    buffer: buffer === true,
     bufferRequestBody: options.bufferRequestBody === undefined ? undefined : Validate.integerAtLeast(
       "http.bufferRequestBody.maxBytes",
       Validate.record("http.bufferRequestBody", options.bufferRequestBody).maxBytes,
@@ -424,14 +462,18 @@ export const withRetry: {
     policy: RetryPolicy.RetryPolicy,
     options?: Options
   ): HttpClient.HttpClient.With<WithRetryError<E>, R>
-} = dual(
-  (args) => typeof args[0] === "object" && args[0] !== null && HttpClient.TypeId in args[0],
-  <E, R>(
-    self: HttpClient.HttpClient.With<E, R>,
-    policy: RetryPolicy.RetryPolicy,
-    options: Options = {}
-  ): HttpClient.HttpClient.With<any, R> => {
-    const resolved = resolveOptions(options)
+} = function(this: unknown, ...args: ReadonlyArray<any>): any {
+  if (isClient(args[0])) return middleware(args[1], args[2])(args[0])
+  return middleware(args[0], args[1])
+} as any
+
+const isClient = (u: unknown): u is HttpClient.HttpClient.With<any, any> =>
+  typeof u === "object" && u !== null && HttpClient.TypeId in u
+
+/** Checks the options once, when `withRetry` is called (data-last too), and returns the middleware. */
+const middleware = (policy: RetryPolicy.RetryPolicy, options: Options = {}) => {
+  const resolved = resolveOptions(options)
+  return <E, R>(self: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<any, R> => {
     const { postprocess, preprocess } = stagesOf(self)
     const extra = options.while
     const isRetryableFailure = (error: unknown) =>
@@ -533,26 +575,46 @@ export const withRetry: {
             return Effect.fail(new RetryableStatus({ response, retryAfter }))
           })
           : Effect.succeed(response)
-      const attempt = (retries: number) => {
-        const previous = pending
+      // Suspended: the runner may build the next attempt before its backoff
+      // sleep, and the pending response must stay visible to `releasePending`
+      // until the attempt really starts.
+      const attempt = (retries: number) =>
+        Effect.suspend(() => {
+          const previous = pending
+          pending = undefined
+          const send = Effect.flatMap(sendOnce(withAttemptHeader(request, retries)), judge)
+          return previous === undefined
+            ? send
+            : Effect.zipRight(discard(previous, resolved.drainLimit), send)
+        })
+      // Interrupted while a retryable response waits for its retry (in the
+      // backoff sleep): that response will never be handed out, so its
+      // connection is released at once, not when the client closes.
+      const releasePending = Effect.suspend(() => {
+        const response = pending
         pending = undefined
-        const send = Effect.flatMap(sendOnce(withAttemptHeader(request, retries)), judge)
-        return previous === undefined
-          ? send
-          : Effect.zipRight(discard(previous, resolved.drainLimit), send)
-      }
-      return runWithRetry(attempt, policy, {
-        isRetryable: isRetryableFailure,
-        onEvent: options.onEvent,
-        hint: Classify.hintOf,
-        budget: options.budget,
-        describe,
-        recover: (error) => error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error),
-        cooldown: resolved.cooldown === "off" ? undefined : {
-          key: cooldownKeyOf(request),
-          firstAttempts: resolved.cooldown === "all"
-        }
+        // The drain runs on a fiber of its own: this one is being interrupted,
+        // and its time limit must be able to cut the drain (which aborts the
+        // connection) rather than skip it.
+        return response === undefined
+          ? Effect.void
+          : Effect.flatMap(Effect.fork(Effect.interruptible(discard(response, RELEASE_LIMIT))), Fiber.join)
       })
+      return Effect.onInterrupt(
+        runWithRetry(attempt, policy, {
+          isRetryable: isRetryableFailure,
+          onEvent: options.onEvent,
+          hint: Classify.hintOf,
+          budget: options.budget,
+          describe,
+          recover: (error) => error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error),
+          cooldown: resolved.cooldown === "off" ? undefined : {
+            key: cooldownKeyOf(request),
+            firstAttempts: resolved.cooldown === "all"
+          }
+        }),
+        () => releasePending
+      )
     }
 
     const keyOf = options.cooldownKey ?? originOf
@@ -567,20 +629,21 @@ export const withRetry: {
       request.headers["idempotency-key"] === undefined
 
     const checked = (request: ClientRequest.HttpClientRequest) => {
-      const problem = invalidHeader(request.headers)
-      if (problem === undefined) {
+      const problems = invalidHeaders(request.headers)
+      if (problems.length === 0) {
         return needsNewKey(request)
           ? Effect.flatMap(randomUuid, (key) => retryRequest(ClientRequest.setHeader(request, "idempotency-key", key)))
           : retryRequest(request)
       }
+      // The error keeps the request, but none of the rejected values: they may be secrets and errors get logged.
+      const redacted = problems.reduce(
+        (current, problem) => ClientRequest.setHeader(current, problem.name, REMOVED_VALUE),
+        request
+      )
+      const more = problems.length > 1 ? ` (and ${problems.length - 1} more invalid header${problems.length > 2 ? "s" : ""})` : ""
       return Effect.fail(
-          new HttpClientError.RequestError({
-            // The error keeps the request, but not the value: it may be a secret and errors get logged.
-            request: ClientRequest.setHeader(request, problem.name, REMOVED_VALUE),
-            reason: "Encode",
-            description: problem.description
-          })
-        )
+        new HttpClientError.RequestError({ request: redacted, reason: "Encode", description: problems[0]!.description + more })
+      )
     }
 
     return HttpClient.makeWith(
@@ -588,7 +651,7 @@ export const withRetry: {
       preprocess
     )
   }
-)
+}
 
 /**
  * The statuses the official OpenAI and Anthropic SDKs retry: 408, 409, 429

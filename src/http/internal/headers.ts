@@ -28,25 +28,27 @@ const hex = (code: number) => code.toString(16).toUpperCase().padStart(4, "0")
 const printableName = (name: string) => JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name)
 
 /**
- * Finds the first header that HTTP forbids: a name that is not a token, or a
- * value with CR, LF, NUL or another control character. The description names
+ * Finds every header that HTTP forbids: a name that is not a token, or a
+ * value with CR, LF, NUL or another control character. Each description names
  * the header and the problem; the value is never included, since it may be a
  * secret (a pasted API key with a trailing newline is the usual case).
  */
-export const invalidHeader = (headers: Headers.Headers): InvalidHeader | undefined => {
+export const invalidHeaders = (headers: Headers.Headers): ReadonlyArray<InvalidHeader> => {
+  const found: Array<InvalidHeader> = []
   for (const name of Object.keys(headers)) {
     if (!TOKEN.test(name)) {
-      return { name, description: `header name ${printableName(name)} is not a valid HTTP token` }
+      found.push({ name, description: `header name ${printableName(name)} is not a valid HTTP token` })
+      continue
     }
     const problem = valueProblem(headers[name]!)
     if (problem !== undefined) {
-      return {
+      found.push({
         name,
         description: `the value of header ${printableName(name)} ${problem}; header values may not contain CR, LF, NUL or other control characters (value not shown)`
-      }
+      })
     }
   }
-  return undefined
+  return found
 }
 
 /** A header HTTP forbids, and what is wrong with it. */
