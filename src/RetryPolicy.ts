@@ -15,15 +15,14 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Equal from "effect/Equal"
 import * as Hash from "effect/Hash"
-import { dual } from "effect/Function"
+import { dual, identity } from "effect/Function"
 import * as Option from "effect/Option"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
-import * as Schedule from "effect/Schedule"
+import type * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import * as Decision from "./internal/decision.js"
-import * as Defaults from "./internal/defaults.js"
-import type * as Delay from "./internal/delay.js"
 import { InvalidRetryPolicy as InvalidRetryPolicyError } from "./internal/errors.js"
-import { resolveJitter, resolveRetryAfter as resolveRetryAfterRules } from "./internal/resolve.js"
+import * as PolicyOptions from "./internal/policyOptions.js"
 import * as Validate from "./internal/validate.js"
 import * as Retryable from "./Retryable.js"
 import * as RetrySchedule from "./RetrySchedule.js"
@@ -186,16 +185,7 @@ export interface RetryPolicy extends Pipeable {
 
 type Fields = Omit<RetryPolicy, TypeId | "pipe">
 
-const fieldNames = [
-  "maxAttempts",
-  "baseDelay",
-  "maxDelay",
-  "factor",
-  "jitter",
-  "maxElapsed",
-  "retryAfter",
-  "name"
-] as const satisfies ReadonlyArray<keyof Fields>
+const fieldNames = PolicyOptions.fieldNames
 
 interface PolicyImpl extends Fields {}
 
@@ -230,29 +220,58 @@ const frozenStruct = <A extends Record<string, unknown>>(fields: A): A => {
   return Object.freeze(value)
 }
 
-const resolveRetryAfter = (value: unknown): RetryAfterRules | false => {
-  if (value === false) return false
-  const rules: Delay.HintRules = resolveRetryAfterRules("retryAfter", (value ?? {}) as any)
-  return frozenStruct({ max: Duration.millis(rules.maxMillis), whenAboveMax: rules.whenAboveMax, spread: rules.spread })
-}
-
-const resolve = (input: unknown): RetryPolicy => {
-  const options = Validate.record("options", input ?? {})
-  Validate.knownKeys("", options, fieldNames)
-  const jitter = resolveJitter("jitter", options.jitter ?? Defaults.jitter)
-  return new PolicyImpl({
-      maxAttempts: Validate.integerAtLeast("maxAttempts", options.maxAttempts ?? Defaults.maxAttempts, 1),
-      baseDelay: Validate.duration("baseDelay", options.baseDelay ?? Defaults.baseDelay),
-      maxDelay: Validate.duration("maxDelay", options.maxDelay ?? Defaults.maxDelay),
-      factor: Validate.numberAtLeast("factor", options.factor ?? Defaults.factor, 1),
-      jitter: typeof jitter === "string" ? jitter : frozenStruct(jitter),
-      maxElapsed: options.maxElapsed === undefined
-        ? Option.none()
-        : Option.some(Validate.duration("maxElapsed", options.maxElapsed)),
-      retryAfter: resolveRetryAfter(options.retryAfter),
-    name: options.name === undefined ? Option.none() : Option.some(Validate.label("name", options.name))
+const fromFields = (fields: PolicyOptions.Fields): RetryPolicy =>
+  new PolicyImpl({
+    ...fields,
+    jitter: typeof fields.jitter === "string" ? fields.jitter : frozenStruct({ ...fields.jitter }),
+    retryAfter: fields.retryAfter === false ? false : frozenStruct({ ...fields.retryAfter })
   })
-}
+
+/** Decodes options (absent options are the defaults; `null` is not). */
+const resolveEither = (input: unknown): Either.Either<RetryPolicy, InvalidRetryPolicyError> =>
+  Either.map(PolicyOptions.decodeFields(input === undefined ? {} : input), fromFields)
+
+const resolve = (input: unknown): RetryPolicy => Either.getOrThrowWith(resolveEither(input), identity)
+
+/**
+ * The policy options as a `Schema`: from the options of `make` (as untrusted
+ * input: JSON, flags, a request) to a `RetryPolicy`. `make`, `decode` and
+ * `config` decode through it. Only own properties are read, an unknown key is
+ * an error, `null` is never a default (`retryAfter: false` ignores hints), and
+ * durations are canonical, so equal durations given differently make `Equal`
+ * policies. Its encoding is `toOptions`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { RetryPolicy } from "effect-retry"
+ *
+ * const program = Schema.decodeUnknown(RetryPolicy.FromOptions)({ maxAttempts: 4, baseDelay: "250ms" }).pipe(
+ *   Effect.map((policy) => policy.maxAttempts)
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
+export const FromOptions: Schema.Schema<RetryPolicy, unknown> = Schema.transform(
+  PolicyOptions.FieldsFromOptions,
+  Schema.declare((u): u is RetryPolicy => isRetryPolicy(u), { identifier: "RetryPolicy" }),
+  {
+    strict: true,
+    decode: fromFields,
+    encode: (policy): PolicyOptions.Fields => ({
+      maxAttempts: policy.maxAttempts,
+      baseDelay: policy.baseDelay,
+      maxDelay: policy.maxDelay,
+      factor: policy.factor,
+      jitter: policy.jitter,
+      maxElapsed: policy.maxElapsed,
+      retryAfter: policy.retryAfter,
+      name: policy.name
+    })
+  }
+) as unknown as Schema.Schema<RetryPolicy, unknown>
 
 /**
  * Builds a policy from options, filling in the defaults: 3 attempts, 500 ms
@@ -291,7 +310,11 @@ export { defaultPolicy as default }
 
 /**
  * Decodes a policy from untrusted data (a JSON file, a request): the same
- * option shape as `make`, durations as Effect duration strings or milliseconds.
+ * option shape as `make`, durations as Effect duration strings ("250 millis"),
+ * the short forms the library prints ("250ms", "1.5s") or milliseconds. Every
+ * bad value (hostile ones included: `null`, values past a double's range) fails
+ * with an `InvalidRetryPolicy` that names the field; `undefined` is the default
+ * policy.
  *
  * @example
  * ```ts
@@ -307,14 +330,7 @@ export { defaultPolicy as default }
  * @category constructors
  */
 export const decode = (input: unknown): Effect.Effect<RetryPolicy, InvalidRetryPolicy> =>
-  Effect.suspend(() => {
-    try {
-      return Effect.succeed(resolve(input))
-    } catch (error) {
-      if (error instanceof InvalidRetryPolicyError) return Effect.fail(error)
-      throw error
-    }
-  })
+  Effect.suspend(() => resolveEither(input))
 
 /**
  * Returns a copy of a policy with some options replaced.
@@ -435,21 +451,20 @@ export const toSchedule = <E = unknown>(
 ): Schedule.Schedule<Duration.Duration, E> =>
   Decision.toSchedule(Decision.planOf(policy), options.while ?? Retryable.isRetryable, hintMillis)
 
-// The ConfigError's path already names the key (with any prefix from Config.nested).
-const validated = <A, B>(config: Config.Config<A>, check: (value: A) => B): Config.Config<B> =>
-  Config.mapOrFail(config, (value) => {
-    try {
-      return Either.right(check(value))
-    } catch (error) {
-      const message = error instanceof InvalidRetryPolicyError
-        ? `expected ${error.allowed}, got ${error.value}`
-        : String(error)
-      return Either.left(ConfigError.InvalidData([], message))
-    }
-  })
+/** The configuration key of each option. */
+const configKeys: Record<string, string> = {
+  maxAttempts: "MAX_ATTEMPTS",
+  baseDelay: "BASE_DELAY",
+  maxDelay: "MAX_DELAY",
+  factor: "FACTOR",
+  jitter: "JITTER",
+  maxElapsed: "MAX_ELAPSED",
+  "retryAfter.max": "RETRY_AFTER_MAX",
+  "retryAfter.whenAboveMax": "RETRY_AFTER_WHEN_ABOVE_MAX"
+}
 
-const durationKey = (key: string, field: string) =>
-  Config.option(validated(Config.string(key), (text) => Validate.duration(field, text)))
+const keyOf = (field: string): string =>
+  configKeys[field] ?? configKeys[field.split(".")[0]!] ?? field
 
 /**
  * A `Config` that reads a policy from the keys `MAX_ATTEMPTS`, `BASE_DELAY`,
@@ -457,7 +472,8 @@ const durationKey = (key: string, field: string) =>
  * range such as `0.75..1.25`), `MAX_ELAPSED`, `RETRY_AFTER_MAX` and
  * `RETRY_AFTER_WHEN_ABOVE_MAX` (`fail`, `clamp` or `ignore`), each optional
  * with the defaults of `make`. Durations are Effect duration strings
- * ("500 millis") or integers of milliseconds. A bad value fails with a
+ * ("500 millis"), the short forms the library prints ("500ms", "1.2s") or
+ * integers of milliseconds. Values are decoded by `FromOptions`, as in `make`. A bad value fails with a
  * `ConfigError` that names the key. Nest it to add a prefix.
  *
  * @example
@@ -476,26 +492,17 @@ const durationKey = (key: string, field: string) =>
  * @category config
  */
 export const config: Config.Config<RetryPolicy> = Config.all({
-  maxAttempts: Config.option(
-    validated(Config.integer("MAX_ATTEMPTS"), (n) => Validate.integerAtLeast("maxAttempts", n, 1))
-  ),
-  baseDelay: durationKey("BASE_DELAY", "baseDelay"),
-  maxDelay: durationKey("MAX_DELAY", "maxDelay"),
-  factor: Config.option(
-    validated(Config.number("FACTOR"), (n) => Validate.numberAtLeast("factor", n, 1))
-  ),
-  jitter: Config.option(validated(Config.string("JITTER"), (text) => resolveJitter("jitter", text))),
-  maxElapsed: durationKey("MAX_ELAPSED", "maxElapsed"),
-  retryAfterMax: durationKey("RETRY_AFTER_MAX", "retryAfter.max"),
-  whenAboveMax: Config.option(
-    validated(
-      Config.string("RETRY_AFTER_WHEN_ABOVE_MAX"),
-      (text) => Validate.oneOf("retryAfter.whenAboveMax", text.trim(), Defaults.whenAboveMaxNames)
-    )
-  )
+  maxAttempts: Config.option(Config.integer("MAX_ATTEMPTS")),
+  baseDelay: Config.option(Config.string("BASE_DELAY")),
+  maxDelay: Config.option(Config.string("MAX_DELAY")),
+  factor: Config.option(Config.number("FACTOR")),
+  jitter: Config.option(Config.string("JITTER")),
+  maxElapsed: Config.option(Config.string("MAX_ELAPSED")),
+  retryAfterMax: Config.option(Config.string("RETRY_AFTER_MAX")),
+  whenAboveMax: Config.option(Config.string("RETRY_AFTER_WHEN_ABOVE_MAX"))
 }).pipe(
-  Config.map((values) =>
-    make({
+  Config.mapOrFail((values) => {
+    const options = {
       maxAttempts: Option.getOrUndefined(values.maxAttempts),
       baseDelay: Option.getOrUndefined(values.baseDelay),
       maxDelay: Option.getOrUndefined(values.maxDelay),
@@ -503,11 +510,16 @@ export const config: Config.Config<RetryPolicy> = Config.all({
       jitter: Option.getOrUndefined(values.jitter),
       maxElapsed: Option.getOrUndefined(values.maxElapsed),
       retryAfter: {
-        max: Option.getOrUndefined(values.retryAfterMax) ?? Defaults.retryAfter.max,
-        whenAboveMax: Option.getOrUndefined(values.whenAboveMax) ?? Defaults.retryAfter.whenAboveMax
+        max: Option.getOrUndefined(values.retryAfterMax),
+        whenAboveMax: Option.getOrUndefined(values.whenAboveMax)
       }
-    })
-  )
+    }
+    // The ConfigError's path names the key (Config.nested adds its prefix before it).
+    return Either.mapLeft(
+      resolveEither(options),
+      (error) => ConfigError.InvalidData([keyOf(error.field)], `expected ${error.allowed}, got ${error.value}`)
+    )
+  })
 )
 
 /**

@@ -21,7 +21,7 @@ import * as Intervals from "effect/ScheduleIntervals"
 import * as Decision from "./internal/decision.js"
 import * as Delay from "./internal/delay.js"
 import * as Defaults from "./internal/defaults.js"
-import { resolveJitter, resolveRetryAfter } from "./internal/resolve.js"
+import * as PolicyOptions from "./internal/policyOptions.js"
 import * as Validate from "./internal/validate.js"
 import * as Retryable from "./Retryable.js"
 
@@ -111,6 +111,20 @@ export interface RetryAfterOptions {
 
 type Step<S, Out> = readonly [S, Out, ScheduleDecision.ScheduleDecision]
 
+/**
+ * A dual `Schedule -> Schedule` combinator whose argument is checked as soon
+ * as it is given: `limited(0)` throws when called, not when applied.
+ */
+const checkedDual = <A, B>(
+  check: (argument: A) => B,
+  body: (self: Schedule.Schedule<any, any, any>, checked: B) => Schedule.Schedule<any, any, any>
+): any =>
+  function(...args: Array<any>) {
+    if (Schedule.isSchedule(args[0])) return body(args[0] as Schedule.Schedule<any, any, any>, check(args[1]))
+    const checked = check(args[0])
+    return (self: Schedule.Schedule<any, any, any>) => body(self, checked)
+  }
+
 const toMillis = (duration: Duration.Duration): number => Duration.toMillis(duration)
 
 const continueAfter = (now: number, delayMillis: number): ScheduleDecision.ScheduleDecision =>
@@ -144,7 +158,7 @@ export const backoff = (options: BackoffOptions = {}): Schedule.Schedule<Duratio
   Validate.knownKeys("", Validate.record("options", options), ["baseDelay", "factor", "jitter", "maxDelay"])
   const baseMillis = toMillis(Validate.duration("baseDelay", options.baseDelay ?? Defaults.baseDelay))
   const factor = Validate.numberAtLeast("factor", options.factor ?? Defaults.factor, 1)
-  const jitter = resolveJitter("jitter", options.jitter ?? Defaults.jitter)
+  const jitter = PolicyOptions.orThrow("jitter", PolicyOptions.jitter, options.jitter ?? Defaults.jitter)
   const capMillis = options.maxDelay === undefined ? Infinity : toMillis(Validate.duration("maxDelay", options.maxDelay))
   const plan = { baseMillis, factor, jitter, capMillis }
   type State = { readonly retry: number; readonly previousMillis: number }
@@ -178,10 +192,11 @@ export const backoff = (options: BackoffOptions = {}): Schedule.Schedule<Duratio
 export const capped: {
   (max: Duration.DurationInput): <Out, In, R>(self: Schedule.Schedule<Out, In, R>) => Schedule.Schedule<Out, In, R>
   <Out, In, R>(self: Schedule.Schedule<Out, In, R>, max: Duration.DurationInput): Schedule.Schedule<Out, In, R>
-} = dual(2, <Out, In, R>(self: Schedule.Schedule<Out, In, R>, max: Duration.DurationInput) => {
-  const cap = Validate.duration("maxDelay", max)
-  return Schedule.modifyDelay(self, (_, delay) => Duration.min(delay, cap))
-})
+} = checkedDual(
+  (max: unknown) => Validate.duration("maxDelay", max),
+  <Out, In, R>(self: Schedule.Schedule<Out, In, R>, cap: Duration.Duration) =>
+    Schedule.modifyDelay(self, (_, delay) => Duration.min(delay, cap))
+)
 
 /**
  * Limits a schedule to `maxAttempts` attempts in all, the first included, by
@@ -201,10 +216,11 @@ export const capped: {
 export const limited: {
   (maxAttempts: number): <Out, In, R>(self: Schedule.Schedule<Out, In, R>) => Schedule.Schedule<Out, In, R>
   <Out, In, R>(self: Schedule.Schedule<Out, In, R>, maxAttempts: number): Schedule.Schedule<Out, In, R>
-} = dual(2, <Out, In, R>(self: Schedule.Schedule<Out, In, R>, maxAttempts: number) => {
-  const attempts = Validate.integerAtLeast("maxAttempts", maxAttempts, 1)
-  return Schedule.zipLeft(self, Schedule.recurs(attempts - 1))
-})
+} = checkedDual(
+  (maxAttempts: unknown) => Validate.integerAtLeast("maxAttempts", maxAttempts, 1),
+  <Out, In, R>(self: Schedule.Schedule<Out, In, R>, attempts: number) =>
+    Schedule.zipLeft(self, Schedule.recurs(attempts - 1))
+)
 
 /**
  * Lets a failure's Retry-After hint (see `Retryable.retryAfter`) replace the
@@ -228,10 +244,12 @@ export const limited: {
 export const honorRetryAfter: {
   (options?: RetryAfterOptions): <Out, In, R>(self: Schedule.Schedule<Out, In, R>) => Schedule.Schedule<Out, In, R>
   <Out, In, R>(self: Schedule.Schedule<Out, In, R>, options?: RetryAfterOptions): Schedule.Schedule<Out, In, R>
-} = dual(
-  (args) => Schedule.isSchedule(args[0]),
-  <Out, In, R>(self: Schedule.Schedule<Out, In, R>, options: RetryAfterOptions = {}) => {
-    const rules = resolveRetryAfter("retryAfter", options)
+} = checkedDual(
+  (options: unknown) => {
+    const rules = PolicyOptions.orThrow("retryAfter", PolicyOptions.retryAfterRules, options ?? {})
+    return { maxMillis: toMillis(rules.max), whenAboveMax: rules.whenAboveMax, spread: rules.spread }
+  },
+  <Out, In, R>(self: Schedule.Schedule<Out, In, R>, rules: Delay.HintRules) => {
     return Schedule.makeWithState(self.initial, (now, input: In, state) =>
       Effect.flatMap(self.step(now, input, state), (step) => {
         const [next, out, decision] = step
@@ -306,8 +324,10 @@ export const whileRetryable: {
 export const deadline: {
   (maxElapsed: Duration.DurationInput): <Out, In, R>(self: Schedule.Schedule<Out, In, R>) => Schedule.Schedule<Out, In, R>
   <Out, In, R>(self: Schedule.Schedule<Out, In, R>, maxElapsed: Duration.DurationInput): Schedule.Schedule<Out, In, R>
-} = dual(2, <Out, In, R>(self: Schedule.Schedule<Out, In, R>, maxElapsed: Duration.DurationInput) => {
-  const budgetMillis = toMillis(Validate.duration("maxElapsed", maxElapsed))
+} = checkedDual((maxElapsed: unknown) => toMillis(Validate.duration("maxElapsed", maxElapsed)), <Out, In, R>(
+  self: Schedule.Schedule<Out, In, R>,
+  budgetMillis: number
+) => {
   type State = readonly [inner: typeof self.initial, startMillis: number | undefined]
   return Schedule.makeWithState<State, In, Out, R>([self.initial, undefined], (now, input, [inner, startedAt]) => {
     const start = startedAt ?? now

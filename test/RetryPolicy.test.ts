@@ -347,17 +347,12 @@ describe("RetryPolicy.decode", () => {
       expect(Either.isLeft(either)).toBe(true)
     }))
 
-  // From the source (RetryPolicy.ts resolve: `input ?? {}`), null and undefined
-  // decode to the default policy rather than failing.
-  it.effect("decodes null and undefined to the default policy", () =>
+  it.effect("decodes undefined to the default policy and rejects null, naming options", () =>
     Effect.gen(function*() {
-      for (const input of [null, undefined]) {
-        const policy = yield* RetryPolicy.decode(input)
-        expect(policy.maxAttempts).toBe(3)
-        expect(millis(policy.baseDelay)).toBe(500)
-        expect(millis(policy.maxDelay)).toBe(8000)
-        expect(policy.jitter).toEqual({ min: 0.75, max: 1.25 })
-      }
+      const policy = yield* RetryPolicy.decode(undefined)
+      expect(Equal.equals(policy, RetryPolicy.default)).toBe(true)
+      const error = yield* Effect.flip(RetryPolicy.decode(null))
+      expect(error).toMatchObject({ _tag: "InvalidRetryPolicy", field: "options", value: "null" })
     }))
 })
 

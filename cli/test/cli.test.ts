@@ -207,7 +207,9 @@ describe.concurrent("effect-retry explain", () => {
 
   it.each([
     [["--jitter", "wobbly"], "Invalid value for --jitter: \"wobbly\", expected"],
-    [["--base-delay", "1s"], "Invalid value for --base-delay: \"1s\", expected"],
+    [["--base-delay", "1 fortnight"], "Invalid value for --base-delay: \"1 fortnight\", expected"],
+    // Past a double's range: a typed error naming the flag, not a RangeError with a stack trace.
+    [["--max-elapsed", `${"9".repeat(400)}.5 nanos`], "Invalid value for --max-elapsed: \"9999"],
     [["--preset", "nope"], "Invalid value for --preset: \"nope\", expected"],
     [["--when-above-max", "later"], "Invalid value for --when-above-max: \"later\", expected one of \"fail\", \"clamp\", \"ignore\""],
     [["--retry-after-max", "5x"], "Invalid value for --retry-after-max: \"5x\", expected a non-negative duration"],
@@ -243,6 +245,13 @@ describe.concurrent("effect-retry explain", () => {
     expect(run.code).toBe(0)
     expect(run.stderr).toContain(message)
     expect(run.stdout).toContain("Delay before each retry")
+  })
+
+  it("accepts the durations it prints itself: --base-delay 250ms --max-delay 0.4s", async () => {
+    const run = await inProcess(["explain", "--base-delay", "250ms", "--max-delay", "0.4s", "--jitter", "none"])
+    expect(run.code).toBe(0)
+    expect(row(run.stdout, 1, 3)).toEqual(["250ms", "250ms", "250ms", "250ms", "250ms", "250ms"])
+    expect(row(run.stdout, 2, 3)).toEqual(["400ms", "400ms", "400ms", "650ms", "650ms", "650ms"])
   })
 
   it("--env reports an unknown RETRY_* variable, with the key it probably meant", async () => {

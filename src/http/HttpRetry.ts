@@ -149,6 +149,21 @@ export interface Options {
    * body is a stream is sent once and never retried.
    */
   readonly bufferRequestBody?: { readonly maxBytes: number } | undefined
+  /**
+   * Cool-downs, when a `RetryCooldown` is in the context: `"retries"` (the
+   * default) records each Retry-After hint for the request's key and makes
+   * retries wait until a running cool-down ends; `"all"` makes first attempts
+   * wait too (the LLM case: a limit per API key); `"off"` leaves them alone.
+   * Requests that are never retried (a method outside `methods`) are not
+   * affected.
+   */
+  readonly cooldown?: "retries" | "all" | "off" | undefined
+  /**
+   * The cool-down key of a request; by default its origin
+   * (`https://api.example.com`). Add a fingerprint of an API key to share a
+   * per-key limit, never the key itself: keys are stored and logged.
+   */
+  readonly cooldownKey?: ((request: ClientRequest.HttpClientRequest) => string) | undefined
 }
 
 /**
@@ -246,6 +261,13 @@ const safeUrl = (request: ClientRequest.HttpClientRequest): string =>
     onSome: (url) => `${url.origin}${url.pathname}`
   })
 
+/** The origin of a request (`https://api.example.com`), the default cool-down key. */
+const originOf = (request: ClientRequest.HttpClientRequest): string =>
+  Option.match(ClientRequest.toUrl(request), {
+    onNone: () => (request.url.split(/[?#]/)[0] ?? "").replace(USERINFO, "$1"),
+    onSome: (url) => url.origin
+  })
+
 const statusOf = (error: unknown): number | undefined => {
   if (error instanceof RetryableStatus) return error.response.status
   if (HttpClientError.isHttpClientError(error) && error._tag === "ResponseError") return error.response.status
@@ -275,6 +297,7 @@ const discard = (response: ClientResponse.HttpClientResponse, limit: Duration.Du
   Effect.ignore(Stream.runDrain(Stream.interruptWhen(response.stream, Effect.sleep(limit))))
 
 interface Resolved {
+  readonly cooldown: "retries" | "all" | "off"
   readonly statuses: ReadonlySet<number>
   readonly methods: ReadonlySet<string>
   readonly attemptTimeout: Option.Option<Duration.Duration>
@@ -303,7 +326,9 @@ const resolveOptions = (options: Options): Resolved => {
     "while",
     "buffer",
     "budget",
-    "bufferRequestBody"
+    "bufferRequestBody",
+    "cooldown",
+    "cooldownKey"
   ])
   const list = (field: string, value: unknown): ReadonlyArray<unknown> => {
     if (Array.isArray(value)) return value
@@ -340,7 +365,11 @@ const resolveOptions = (options: Options): Resolved => {
   ) {
     throw Validate.invalid("http.budget", budget, "a RetryBudget.Service (from RetryBudget.make, tokenBucket or ratio)")
   }
+  if (options.cooldownKey !== undefined && typeof options.cooldownKey !== "function") {
+    throw Validate.invalid("http.cooldownKey", options.cooldownKey, "a function of the request")
+  }
   return {
+    cooldown: Validate.oneOf("http.cooldown", options.cooldown ?? "retries", ["retries", "all", "off"]),
     statuses: new Set(statuses),
     methods: new Set(methods),
     attemptTimeout,
@@ -582,8 +611,19 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: Options = {}) => {
         hint: Classify.hintOf,
         budget: options.budget,
         describe,
-        recover: (error) => error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error)
+        recover: (error) => error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error),
+        cooldown: resolved.cooldown === "off" ? undefined : {
+          key: cooldownKeyOf(request),
+          firstAttempts: resolved.cooldown === "all"
+        }
       })
+    }
+
+    const keyOf = options.cooldownKey ?? originOf
+    /** The request's cool-down key, computed once and only when a cool-down store asks for it. */
+    const cooldownKeyOf = (request: ClientRequest.HttpClientRequest) => {
+      let key: string | undefined
+      return () => (key ??= keyOf(request))
     }
 
     const needsNewKey = (request: ClientRequest.HttpClientRequest) =>

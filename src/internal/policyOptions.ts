@@ -1,0 +1,334 @@
+/**
+ * Retry policy options decoded by one `Schema`: `RetryPolicy.make`, `decode`,
+ * `config`, the schedule combinators and the CLI flags all go through the
+ * checks here, and every bad value becomes an `InvalidRetryPolicy` that names
+ * the field, the value and what is allowed.
+ */
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type * as SchemaAST from "effect/SchemaAST"
+import type { Jitter, WhenAboveMax } from "../RetrySchedule.js"
+import * as Defaults from "./defaults.js"
+import { InvalidRetryPolicy } from "./errors.js"
+
+/** What is wrong with a value: where (below the field being decoded), the value, what is allowed. */
+export interface Problem {
+  readonly path: ReadonlyArray<string>
+  readonly value: unknown
+  readonly allowed: string
+  /** A key the options do not have (its value is not shown). */
+  readonly unexpected?: boolean
+}
+
+/** A check of one option value: the decoded value, or what is wrong with it. */
+export type Check<A> = (value: unknown) => Either.Either<A, Problem>
+
+const problem = (value: unknown, allowed: string, path: ReadonlyArray<string> = []): Either.Either<never, Problem> =>
+  Either.left({ path, value, allowed })
+
+/** Renders a rejected option value for an error message without dumping large objects. */
+export const describeValue = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value)
+  if (value === null || value === undefined) return String(value)
+  if (Duration.isDuration(value)) return Duration.format(value)
+  if (Array.isArray(value)) return `an array of ${value.length}`
+  return `a ${typeof value}`
+}
+
+// --- durations ---------------------------------------------------------------
+
+const UNIT_MILLIS: Record<string, number> = {
+  nano: 1e-6,
+  micro: 1e-3,
+  milli: 1,
+  second: 1000,
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+  week: 604_800_000,
+  ms: 1,
+  s: 1000
+}
+
+const EFFECT_DURATION = /^\s*(\d+(?:\.\d+)?)\s+(nano|micro|milli|second|minute|hour|day|week)s?\s*$/
+/** The forms the library prints itself (`RetryEvent.formatDelay`, the CLI): "500ms", "1.2s", "8s". */
+const SHORT_DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$/
+const MILLIS_STRING = /^\s*(\d+)\s*$/
+
+export const DURATION_ALLOWED =
+  "a non-negative duration: a Duration, milliseconds as a number, or a string such as \"500 millis\", \"500ms\" or \"1.5s\""
+
+/**
+ * A duration in milliseconds, computed without `Duration.decode` (which
+ * throws a `RangeError` on values past a bigint's or a double's range).
+ * `Infinity` is allowed only where it is written as such (a number or an
+ * infinite `Duration`); text or a tuple that overflows is rejected.
+ */
+const durationMillis = (value: unknown): number | undefined => {
+  const millis = anyMillis(value)
+  // A finite duration must be one Effect can hold (its nanoseconds a finite number).
+  return millis === undefined || (Number.isFinite(millis) && !Number.isFinite(millis * 1e6)) ? undefined : millis
+}
+
+const anyMillis = (value: unknown): number | undefined => {
+  if (Duration.isDuration(value)) return Duration.toMillis(value)
+  if (typeof value === "number") return Number.isNaN(value) || value < 0 ? undefined : value
+  if (typeof value === "bigint") return value < BigInt(0) ? undefined : Number(value) / 1e6
+  if (typeof value === "string") {
+    const digits = MILLIS_STRING.exec(value)
+    const unit = digits === null ? EFFECT_DURATION.exec(value) ?? SHORT_DURATION.exec(value) : null
+    const millis = digits !== null ? Number(digits[1]) : unit !== null ? Number(unit[1]) * UNIT_MILLIS[unit[2]!]! : NaN
+    return Number.isFinite(millis) ? millis : undefined
+  }
+  if (Array.isArray(value) && value.length === 2) {
+    const [seconds, nanos] = value as Array<unknown>
+    if (typeof seconds !== "number" || typeof nanos !== "number") return undefined
+    const millis = seconds * 1000 + nanos / 1e6
+    return seconds >= 0 && nanos >= 0 && Number.isFinite(millis) ? millis : undefined
+  }
+  return undefined
+}
+
+/**
+ * A duration option, in one canonical form (milliseconds), so that equal
+ * durations given differently ("500 millis", 500, [0, 5e8], 500000000n) make
+ * `Equal` policies.
+ */
+export const duration: Check<Duration.Duration> = (value) => {
+  const millis = durationMillis(value)
+  return millis === undefined ? problem(value, DURATION_ALLOWED) : Either.right(Duration.millis(millis))
+}
+
+/** A duration's milliseconds. */
+export const millisOf = (value: Duration.Duration): number => Duration.toMillis(value)
+
+// --- numbers, names, labels ----------------------------------------------------
+
+export const integerAtLeast = (min: number): Check<number> => (value) =>
+  typeof value === "number" && Number.isInteger(value) && value >= min
+    ? Either.right(value)
+    : problem(value, `an integer >= ${min}`)
+
+export const numberAtLeast = (min: number): Check<number> => (value) =>
+  typeof value === "number" && Number.isFinite(value) && value >= min
+    ? Either.right(value)
+    : problem(value, `a finite number >= ${min}`)
+
+export const oneOf = <const A extends ReadonlyArray<string>>(allowed: A): Check<A[number]> => (value) =>
+  typeof value === "string" && allowed.includes(value.trim())
+    ? Either.right(value.trim() as A[number])
+    : problem(value, `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`)
+
+export const label: Check<string> = (value) =>
+  typeof value === "string" && value.length > 0 ? Either.right(value) : problem(value, "a non-empty string")
+
+export const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && !Duration.isDuration(value)
+
+const own = (record: Readonly<Record<string, unknown>>, key: string): unknown =>
+  Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined
+
+const NO_SUCH_OPTION = "no such option; known options are "
+
+/** Rejects keys the option shape does not have, so that a typo is an error rather than a silent default. */
+export const unknownKey = (record: object, keys: ReadonlyArray<string>): Problem | undefined => {
+  for (const key of Object.keys(record)) {
+    if (!keys.includes(key)) {
+      return { path: [key], value: undefined, allowed: `${NO_SUCH_OPTION}${keys.join(", ")}`, unexpected: true }
+    }
+  }
+  return undefined
+}
+
+/** A nested options object: own keys only, each known, each checked. */
+const record = <A>(keys: ReadonlyArray<string>, build: (get: (key: string) => unknown) => Either.Either<A, Problem>): Check<A> =>
+(value) => {
+  if (!isRecord(value)) return problem(value, "an object of options")
+  const extra = unknownKey(value, keys)
+  if (extra !== undefined) return Either.left(extra)
+  return build((key) => own(value, key))
+}
+
+/** Checks `value` with `check`, or takes `fallback` when it is absent (`undefined`; never `null`). */
+const orDefault = <A>(value: unknown, fallback: A, check: Check<A>, key: string): Either.Either<A, Problem> =>
+  value === undefined ? Either.right(fallback) : Either.mapLeft(check(value), (p) => ({ ...p, path: [key, ...p.path] }))
+
+// --- jitter and Retry-After ----------------------------------------------------
+
+const JITTER_RANGE = /^\s*(\d+(?:\.\d+)?)\s*\.\.\s*(\d+(?:\.\d+)?)\s*$/
+
+const jitterRange = record(["min", "max"], (get) =>
+  Either.gen(function*() {
+    const min = yield* Either.mapLeft(numberAtLeast(0)(get("min")), (p) => ({ ...p, path: ["min"] }))
+    const max = yield* Either.mapLeft(numberAtLeast(0)(get("max")), (p) => ({ ...p, path: ["max"] }))
+    if (min > max) return yield* problem(min, `a number <= jitter.max (${max})`, ["min"])
+    return { min, max }
+  }))
+
+/**
+ * A jitter option: a name, a `{ min, max }` range, or the same range written as
+ * text ("0.75..1.25", the form of the environment and the CLI).
+ */
+export const jitter: Check<Jitter> = (value) => {
+  if (typeof value === "string") {
+    const range = JITTER_RANGE.exec(value)
+    if (range !== null) return jitterRange({ min: Number(range[1]), max: Number(range[2]) })
+    if ((Defaults.jitterNames as ReadonlyArray<string>).includes(value.trim())) return Either.right(value.trim() as Jitter)
+    const names = Defaults.jitterNames.map((name) => JSON.stringify(name)).join(", ")
+    return problem(value, `one of ${names}, or a range such as "0.75..1.25"`)
+  }
+  return jitterRange(value)
+}
+
+/** Resolved Retry-After rules. */
+export interface RetryAfterRules {
+  readonly max: Duration.Duration
+  readonly whenAboveMax: WhenAboveMax
+  readonly spread: number
+}
+
+/** Retry-After rules, the defaults filled in. */
+export const retryAfterRules: Check<RetryAfterRules> = record(["max", "whenAboveMax", "spread"], (get) =>
+  Either.gen(function*() {
+    return {
+      max: yield* orDefault(get("max"), Duration.millis(60_000), duration, "max"),
+      whenAboveMax: yield* orDefault(get("whenAboveMax"), Defaults.retryAfter.whenAboveMax, oneOf(Defaults.whenAboveMaxNames), "whenAboveMax"),
+      spread: yield* orDefault(get("spread"), Defaults.retryAfter.spread, numberAtLeast(0), "spread")
+    }
+  }))
+
+/** `false` (ignore hints) or rules. */
+const retryAfter: Check<RetryAfterRules | false> = (value) => value === false ? Either.right(false) : retryAfterRules(value)
+
+// --- the schema ------------------------------------------------------------------
+
+/** A Problem as the ParseIssue Schema reports: one Pointer per path segment, then the value's Type issue. */
+const toIssue = (ast: SchemaAST.AST, p: Problem): ParseResult.ParseIssue =>
+  p.path.reduceRight<ParseResult.ParseIssue>(
+    (inner, key) => new ParseResult.Pointer(key, p.value, inner),
+    p.unexpected === true ? new ParseResult.Unexpected(p.value, p.allowed) : new ParseResult.Type(ast, p.value, p.allowed)
+  )
+
+/** A Schema from an option's raw value to its decoded value, by `check`. */
+const field = <A>(check: Check<A>): Schema.Schema<A, unknown> =>
+  Schema.transformOrFail(Schema.Unknown, Schema.Unknown, {
+    strict: true,
+    decode: (value, _, ast) =>
+      Either.match(check(value), {
+        onLeft: (p) => ParseResult.fail(toIssue(ast, p)),
+        onRight: (a) => ParseResult.succeed(a as unknown)
+      }),
+    encode: ParseResult.succeed
+  }) as unknown as Schema.Schema<A, unknown>
+
+/** An optional option: absent or `undefined` take the default; `null` is checked (and rejected) like any value. */
+const optional = <A>(check: Check<A>, fallback: A) =>
+  Schema.optionalWith(field((value) => value === undefined ? Either.right(fallback) : check(value)), {
+    exact: true,
+    default: () => fallback
+  })
+
+const optionalNone = <A>(check: Check<A>) =>
+  Schema.optionalWith(
+    field((value) => value === undefined ? Either.right(Option.none<A>()) : Either.map(check(value), Option.some)),
+    { exact: true, default: () => Option.none<A>() }
+  )
+
+/** A policy's fields, decoded. */
+export interface Fields {
+  readonly maxAttempts: number
+  readonly baseDelay: Duration.Duration
+  readonly maxDelay: Duration.Duration
+  readonly factor: number
+  readonly jitter: Jitter
+  readonly maxElapsed: Option.Option<Duration.Duration>
+  readonly retryAfter: RetryAfterRules | false
+  readonly name: Option.Option<string>
+}
+
+export const fieldNames = [
+  "maxAttempts",
+  "baseDelay",
+  "maxDelay",
+  "factor",
+  "jitter",
+  "maxElapsed",
+  "retryAfter",
+  "name"
+] as const satisfies ReadonlyArray<keyof Fields>
+
+const defaultRules = Either.getOrThrow(retryAfterRules({}))
+
+/**
+ * The policy options as a Schema: from the raw options (unknown input) to the
+ * decoded fields. Own properties only; an unknown key is an error.
+ */
+export const FieldsFromOptions: Schema.Schema<Fields, unknown> = Schema.Struct({
+  maxAttempts: optional(integerAtLeast(1), Defaults.maxAttempts),
+  baseDelay: optional(duration, Duration.millis(500)),
+  maxDelay: optional(duration, Duration.millis(8000)),
+  factor: optional(numberAtLeast(1), Defaults.factor),
+  jitter: optional(jitter, Defaults.jitter as Jitter),
+  maxElapsed: optionalNone(duration),
+  retryAfter: optional(retryAfter, defaultRules),
+  name: optionalNone(label)
+}).annotations({ parseOptions: { onExcessProperty: "error" } }) as unknown as Schema.Schema<Fields, unknown>
+
+/** The first problem a ParseIssue reports, as an `InvalidRetryPolicy` whose field is the dotted path. */
+export const toInvalid = (issue: ParseResult.ParseIssue, path: ReadonlyArray<string> = [], keys?: ReadonlyArray<string>): InvalidRetryPolicy => {
+  switch (issue._tag) {
+    case "Pointer": {
+      const segments = Array.isArray(issue.path) ? issue.path : [issue.path]
+      return toInvalid(issue.issue, [...path, ...segments.map(String)], keys)
+    }
+    case "Composite": {
+      const nested = issue.ast._tag === "TypeLiteral"
+        ? issue.ast.propertySignatures.map((p) => String(p.name))
+        : keys
+      const first = Array.isArray(issue.issues) ? issue.issues[0] : issue.issues
+      return toInvalid(first as ParseResult.ParseIssue, path, nested)
+    }
+    case "Refinement":
+    case "Transformation":
+      return toInvalid(issue.issue, path, keys)
+    case "Unexpected":
+      return new InvalidRetryPolicy({
+        field: path.join("."),
+        value: "present",
+        allowed: issue.message?.startsWith(NO_SUCH_OPTION) === true
+          ? issue.message
+          : `${NO_SUCH_OPTION}${(keys ?? []).join(", ")}`
+      })
+    case "Type":
+      return path.length === 0 && issue.message === undefined
+        ? new InvalidRetryPolicy({ field: "options", value: describeValue(issue.actual), allowed: "an object of options" })
+        : new InvalidRetryPolicy({
+          field: path.length === 0 ? "options" : path.join("."),
+          value: describeValue(issue.actual),
+          allowed: issue.message ?? "a valid value"
+        })
+    case "Missing":
+    case "Forbidden":
+      return new InvalidRetryPolicy({ field: path.join("."), value: "missing", allowed: issue.message ?? "a value" })
+  }
+}
+
+/** The options' fields, decoded, or the first problem as an `InvalidRetryPolicy`. */
+export const decodeFields = (input: unknown): Either.Either<Fields, InvalidRetryPolicy> =>
+  Either.mapLeft(
+    ParseResult.decodeUnknownEither(FieldsFromOptions)(input),
+    (issue) => toInvalid(issue)
+  )
+
+/** Checks one option value, throwing `InvalidRetryPolicy` naming `fieldName` when it is bad. */
+export const orThrow = <A>(fieldName: string, check: Check<A>, value: unknown): A =>
+  Either.getOrThrowWith(check(value), (p) =>
+    new InvalidRetryPolicy({
+      field: [fieldName, ...p.path].filter((s) => s !== "").join("."),
+      value: p.unexpected === true ? "present" : describeValue(p.value),
+      allowed: p.allowed
+    }))

@@ -1,0 +1,193 @@
+/**
+ * Policy options are decoded by one Schema: each defect listed in issue 9 has
+ * a test here (hostile durations, null, inherited properties, the durations
+ * the library prints, equal durations given differently, combinators that
+ * check their argument when called).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Cause, Config, ConfigProvider, Duration, Effect, Equal, Exit, Hash, Option, Schema } from "effect"
+import { RetryEvent, RetryPolicy, RetrySchedule } from "../src/index.js"
+
+/** What `f` threw. */
+const thrown = (f: () => unknown): unknown => {
+  try {
+    f()
+  } catch (error) {
+    return error
+  }
+  return undefined
+}
+
+/** The typed failure of `decode`, asserting it is a failure and not a defect. */
+const decodeError = (input: unknown) =>
+  Effect.gen(function*() {
+    const exit = yield* Effect.exit(RetryPolicy.decode(input))
+    if (Exit.isSuccess(exit)) throw new Error(`decoded ${JSON.stringify(input)}`)
+    expect(Cause.isDie(exit.cause)).toBe(false)
+    return Option.getOrThrow(Cause.failureOption(exit.cause))
+  })
+
+describe("hostile durations are typed errors that name the field", () => {
+  const hostile: ReadonlyArray<readonly [string, unknown]> = [
+    ["baseDelay", [1e300, 0]],
+    ["maxElapsed", "9".repeat(400) + ".5 nanos"],
+    ["maxDelay", "9".repeat(400) + " seconds"],
+    ["baseDelay", [0, 1e308 * 10]],
+    ["maxDelay", [-1, 0]],
+    ["baseDelay", "1e3 millis"]
+  ]
+  for (const [field, value] of hostile) {
+    it.effect(`decode({ ${field}: ${String(value).slice(0, 20)} })`, () =>
+      Effect.gen(function*() {
+        const error = yield* decodeError({ [field]: value })
+        expect(error).toBeInstanceOf(RetryPolicy.InvalidRetryPolicy)
+        expect(error.field).toBe(field)
+        expect(error.message).toContain(`${field} is `)
+      }))
+    it(`make({ ${field}: ${String(value).slice(0, 20)} }) throws InvalidRetryPolicy, not RangeError`, () => {
+      const error = thrown(() => RetryPolicy.make({ [field]: value } as RetryPolicy.Options))
+      expect(error).toBeInstanceOf(RetryPolicy.InvalidRetryPolicy)
+      expect((error as RetryPolicy.InvalidRetryPolicy).field).toBe(field)
+    })
+  }
+
+  it("the combinators reject them too", () => {
+    expect(thrown(() => RetrySchedule.backoff({ baseDelay: [1e300, 0] }))).toBeInstanceOf(RetryPolicy.InvalidRetryPolicy)
+    expect(thrown(() => RetrySchedule.deadline("9".repeat(400) + ".5 nanos" as Duration.DurationInput))).toBeInstanceOf(
+      RetryPolicy.InvalidRetryPolicy
+    )
+  })
+
+  it("an infinite Duration and Infinity milliseconds stay allowed where written as such", () => {
+    expect(Duration.toMillis(RetryPolicy.make({ maxDelay: Duration.infinity }).maxDelay)).toBe(Infinity)
+    expect(Duration.toMillis(RetryPolicy.make({ maxDelay: Infinity }).maxDelay)).toBe(Infinity)
+  })
+})
+
+describe("null is rejected everywhere, with the field named", () => {
+  const fields: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
+    ["maxAttempts", { maxAttempts: null }],
+    ["baseDelay", { baseDelay: null }],
+    ["maxDelay", { maxDelay: null }],
+    ["factor", { factor: null }],
+    ["jitter", { jitter: null }],
+    ["maxElapsed", { maxElapsed: null }],
+    ["retryAfter", { retryAfter: null }],
+    ["retryAfter.max", { retryAfter: { max: null } }],
+    ["retryAfter.whenAboveMax", { retryAfter: { whenAboveMax: null } }],
+    ["retryAfter.spread", { retryAfter: { spread: null } }],
+    ["jitter.min", { jitter: { min: null, max: 1 } }],
+    ["name", { name: null }]
+  ]
+  for (const [field, options] of fields) {
+    it.effect(field, () =>
+      Effect.gen(function*() {
+        const error = yield* decodeError(options)
+        expect(error.field).toBe(field)
+        expect(error.value).toBe("null")
+        expect(thrown(() => RetryPolicy.make(options as RetryPolicy.Options))).toBeInstanceOf(
+          RetryPolicy.InvalidRetryPolicy
+        )
+      }))
+  }
+
+  it("retryAfter: false ignores hints; an explicit undefined is the default", () => {
+    expect(RetryPolicy.make({ retryAfter: false }).retryAfter).toBe(false)
+    expect(Equal.equals(RetryPolicy.make({ maxAttempts: undefined, retryAfter: undefined }), RetryPolicy.default)).toBe(
+      true
+    )
+  })
+})
+
+describe("inherited properties are not read", () => {
+  it("Object.create({ maxAttempts: 99 }) is the default policy", () => {
+    const options = Object.create({ maxAttempts: 99, baseDelay: -1 }) as RetryPolicy.Options
+    const policy = RetryPolicy.make(options)
+    expect(policy.maxAttempts).toBe(3)
+    expect(Equal.equals(policy, RetryPolicy.default)).toBe(true)
+  })
+
+  it("nor in nested options", () => {
+    const retryAfter = Object.create({ spread: 5 }) as RetrySchedule.RetryAfterOptions
+    const rules = RetryPolicy.make({ retryAfter }).retryAfter
+    expect(rules === false ? undefined : rules.spread).toBe(0.1)
+  })
+})
+
+describe("the durations the library prints are accepted back", () => {
+  for (const [text, millis] of [["500ms", 500], ["1.2s", 1200], ["8s", 8000], ["0ms", 0], [" 250 ms ", 250]] as const) {
+    it.effect(`"${text}" is ${millis} ms in decode, make and config`, () =>
+      Effect.gen(function*() {
+        expect(Duration.toMillis((yield* RetryPolicy.decode({ baseDelay: text })).baseDelay)).toBe(millis)
+        expect(Duration.toMillis(RetryPolicy.make({ maxDelay: text as Duration.DurationInput }).maxDelay)).toBe(millis)
+        const fromEnv = yield* Effect.withConfigProvider(
+          RetryPolicy.config,
+          ConfigProvider.fromMap(new Map([["MAX_ELAPSED", text]]))
+        )
+        expect(Option.map(fromEnv.maxElapsed, Duration.toMillis)).toEqual(Option.some(millis))
+      }))
+  }
+
+  it.effect("every delay RetryEvent.formatDelay prints decodes to the delay it rounds", () =>
+    Effect.gen(function*() {
+      for (const millis of [0, 1, 999, 1000, 1249, 1250, 8000, 60_000, 123_456]) {
+        const printed = RetryEvent.formatDelay(millis)
+        const decoded = Duration.toMillis((yield* RetryPolicy.decode({ baseDelay: printed })).baseDelay)
+        expect(Math.abs(decoded - millis)).toBeLessThanOrEqual(50)
+      }
+    }))
+
+  it.effect("RETRY_BASE_DELAY=250ms through Config.nested", () =>
+    Effect.gen(function*() {
+      const policy = yield* Effect.withConfigProvider(
+        Config.nested(RetryPolicy.config, "RETRY"),
+        ConfigProvider.fromMap(new Map([["RETRY_BASE_DELAY", "250ms"]]), { pathDelim: "_" })
+      )
+      expect(Duration.toMillis(policy.baseDelay)).toBe(250)
+    }))
+})
+
+describe("equal policies are equal", () => {
+  it("durations given differently make Equal policies with equal hashes", () => {
+    const inputs: ReadonlyArray<Duration.DurationInput> = [
+      500,
+      "500 millis",
+      "500000 micros",
+      [0, 5e8],
+      BigInt(500_000_000),
+      Duration.nanos(BigInt(500_000_000)),
+      Duration.seconds(0.5)
+    ]
+    const policies = inputs.map((baseDelay) => RetryPolicy.make({ baseDelay }))
+    for (const policy of policies) {
+      expect(Equal.equals(policy, policies[0])).toBe(true)
+      expect(Hash.hash(policy)).toBe(Hash.hash(policies[0]!))
+    }
+  })
+})
+
+describe("the pipeable combinators check their argument when called", () => {
+  const cases: ReadonlyArray<readonly [string, () => unknown, string]> = [
+    ["limited(0)", () => RetrySchedule.limited(0), "maxAttempts"],
+    ["capped(-1)", () => RetrySchedule.capped(-1), "maxDelay"],
+    ["deadline(\"soon\")", () => RetrySchedule.deadline("soon" as Duration.DurationInput), "maxElapsed"],
+    ["honorRetryAfter({ spread: -1 })", () => RetrySchedule.honorRetryAfter({ spread: -1 }), "retryAfter.spread"]
+  ]
+  for (const [title, call, field] of cases) {
+    it(title, () => {
+      const error = thrown(call)
+      expect(error).toBeInstanceOf(RetryPolicy.InvalidRetryPolicy)
+      expect((error as RetryPolicy.InvalidRetryPolicy).field).toBe(field)
+    })
+  }
+})
+
+describe("RetryPolicy.FromOptions", () => {
+  it.effect("decodes options to a policy and encodes a policy back to its fields", () =>
+    Effect.gen(function*() {
+      const policy = yield* Schema.decodeUnknown(RetryPolicy.FromOptions)({ maxAttempts: 4, baseDelay: "250ms" })
+      expect(Equal.equals(policy, RetryPolicy.make({ maxAttempts: 4, baseDelay: 250 }))).toBe(true)
+      const failed = yield* Effect.either(Schema.decodeUnknown(RetryPolicy.FromOptions)({ maxAttempt: 4 }))
+      expect(failed._tag).toBe("Left")
+    }))
+})
