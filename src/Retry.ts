@@ -42,6 +42,13 @@ export interface Options<E> {
   readonly budget?: RetryBudget.Service | undefined
   /** The name events, logs and metrics carry under a Schedule (a policy carries its own `name`). */
   readonly name?: string | undefined
+  /**
+   * With a `RetryCooldown` in the context: the dependency's cool-down `key`.
+   * A failure's Retry-After hint is recorded for it, and retries wait until a
+   * running cool-down ends; with `firstAttempts: true` the first attempt
+   * waits too.
+   */
+  readonly cooldown?: { readonly key: string; readonly firstAttempts?: boolean | undefined } | undefined
 }
 
 /**

@@ -63,8 +63,9 @@ export interface HttpInfo {
 
 /**
  * Where a retry's delay came from: the policy's backoff, a Retry-After hint
- * of the failure (a header, or an error's `retryAfter`), or a Schedule given
- * to `Retry.retry` (which decides the delay itself).
+ * of the failure (a header, or an error's `retryAfter`), a Schedule given
+ * to `Retry.retry` (which decides the delay itself), or a cool-down that
+ * another call received (`RetryCooldown`): the call waits until it ends.
  *
  * @example
  * ```ts
@@ -76,12 +77,14 @@ export interface HttpInfo {
  * @since 0.1.0
  * @category models
  */
-export type DelaySource = "backoff" | "retry-after" | "schedule"
+export type DelaySource = "backoff" | "retry-after" | "schedule" | "cooldown"
 
 /**
  * An attempt failed and another will start after `delay`. `attempt` is the
  * 1-based number of the attempt that just failed. `maxAttempts` is the
  * policy's; under a Schedule, which has no fixed count, it is `Infinity`.
+ * `attempt` is 0 (and `delayFrom` `"cooldown"`) when a first attempt waits for
+ * a cool-down that another call received, before anything failed.
  *
  * @example
  * ```ts
@@ -110,7 +113,7 @@ export interface Retrying {
 
 /**
  * A call succeeded after `attempts` attempts (at least 2: a call that succeeds
- * at once reports nothing).
+ * at once reports nothing, unless it first waited for a cool-down: then 1).
  *
  * @example
  * ```ts
@@ -286,7 +289,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
  * Renders an event as one line for a status bar or a log:
  * `retrying in 500ms (attempt 2/3)` (the attempt about to start; "attempt 2"
  * under a Schedule, which has no fixed count),
- * `succeeded after 2 attempts`, `gave up after 3 attempts (exhausted)`.
+ * `succeeded after 2 attempts`, `gave up after 3 attempts (exhausted)`; a wait
+ * for a cool-down another call received reads
+ * `waiting 2s for a cool-down another call received (attempt 2/3)`.
  *
  * @example
  * ```ts
@@ -303,10 +308,12 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
  */
 export const format = (event: RetryEvent): string => {
   switch (event._tag) {
-    case "Retrying":
-      return `retrying in ${formatDelay(event.delay)} (attempt ${event.attempt + 1}${
-        Number.isFinite(event.maxAttempts) ? `/${event.maxAttempts}` : ""
-      })`
+    case "Retrying": {
+      const attempt = `attempt ${event.attempt + 1}${Number.isFinite(event.maxAttempts) ? `/${event.maxAttempts}` : ""}`
+      return event.delayFrom === "cooldown"
+        ? `waiting ${formatDelay(event.delay)} for a cool-down another call received (${attempt})`
+        : `retrying in ${formatDelay(event.delay)} (${attempt})`
+    }
     case "Succeeded":
       return `succeeded after ${plural(event.attempts, "attempt")}`
     case "GaveUp":

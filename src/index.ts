@@ -34,6 +34,14 @@ export * as RetryAfter from "./RetryAfter.js"
 export * as RetryBudget from "./RetryBudget.js"
 
 /**
+ * Shared cool-downs for Retry-After: every call to a key waits out a cool-down
+ * that one call received.
+ *
+ * @since 0.1.0
+ */
+export * as RetryCooldown from "./RetryCooldown.js"
+
+/**
  * Retry events and their formatting.
  *
  * @since 0.1.0

@@ -6,6 +6,7 @@
  */
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
+import { performance } from "node:perf_hooks"
 import type { Redis } from "ioredis"
 import { afterAll, beforeAll, expect, it, vi } from "vitest"
 import { bundleWorker, type Fleet } from "./support/fleet.js"
@@ -25,6 +26,35 @@ const hitsOf = (path: string) => hits.get(path) ?? 0
 
 // Forking a fleet takes a few seconds of CPU per process on a busy machine.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 60_000 })
+
+interface Listening {
+  readonly url: string
+  /** Arrival times (performance.now) of every request. */
+  readonly arrivals: Array<number>
+  /** When the answer to the first request was sent. */
+  readonly answeredFirstAt: () => number
+  readonly close: () => Promise<void>
+}
+
+/** A loopback server answering the n-th request as `answer(n)` says. */
+const listen = (answer: (arrival: number) => { status: number; headers?: Record<string, string> }): Promise<Listening> =>
+  new Promise((resolve) => {
+    const arrivals: Array<number> = []
+    let firstAnswer = Number.NaN
+    const server = createServer((_, response) => {
+      arrivals.push(performance.now())
+      const { headers, status } = answer(arrivals.length)
+      response.writeHead(status, { "content-type": "text/plain", ...headers }).end("x")
+      if (arrivals.length === 1) firstAnswer = performance.now()
+    })
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/thing`,
+        arrivals,
+        answeredFirstAt: () => firstAnswer,
+        close: () => new Promise((done) => server.close(() => done()))
+      }))
+  })
 
 let prefixes = 0
 const freshPrefix = () => `fleet${process.pid}-${++prefixes}:`
@@ -96,6 +126,45 @@ describeRedis("a fleet of processes sharing budgets through Redis", () => {
       `fleet of ${workers}: retries shared token ${retries("/shared-token")} vs per-process ${retries("/local-token")}; ` +
         `shared ratio ${retries("/shared-ratio")} (bound ${sharedBound}) vs per-process ${retries("/local-ratio")}`
     )
+  })
+
+  it("one worker gets 429 Retry-After: 2: no worker of the fleet sends to that origin for 2 s; another origin is unaffected", async () => {
+    const prefix = freshPrefix()
+    const limited = await listen((arrival) => (arrival === 1 ? { status: 429, headers: { "retry-after": "2" } } : { status: 200 }))
+    const free = await listen(() => ({ status: 200 }))
+    try {
+      const job: Job = {
+        kind: "cooldown",
+        redisUrl: redis.url,
+        prefix,
+        redisTimeoutMs: 2000,
+        urls: [limited.url, free.url],
+        durationMs: 3500,
+        spacingMs: 50
+      }
+      const replies = await fleet.run(Array.from({ length: 4 }, () => job))
+      for (const reply of replies) {
+        expect(reply.unhandled).toBe(0)
+        expect(reply.calls.filter((c) => c.outcome !== "success")).toEqual([])
+      }
+      const t0 = limited.answeredFirstAt()
+      // Requests already on their way when the 429 went out may still arrive (the
+      // cool-down travels by pub/sub in a few ms; this machine may be busy): 300 ms of slack.
+      const during = limited.arrivals.filter((at) => at > t0 + 300 && at < t0 + 1950)
+      expect(during).toEqual([])
+      expect(limited.arrivals.filter((at) => at >= t0 + 1950).length).toBeGreaterThan(0)
+      // The other origin kept being called through the cool-down.
+      expect(free.arrivals.filter((at) => at > t0 + 300 && at < t0 + 1950).length).toBeGreaterThan(10)
+      console.log(
+        `cool-down: ${limited.arrivals.filter((at) => at > t0 && at <= t0 + 300).length} requests arrived within 300 ms of the 429 (the last at +${
+          Math.round(Math.max(0, ...limited.arrivals.filter((at) => at > t0 && at <= t0 + 300).map((at) => at - t0)))
+        } ms), ` +
+          `0 in the next 1.65 s, first after: +${Math.round(Math.min(...limited.arrivals.filter((at) => at > t0 + 300)) - t0)} ms`
+      )
+    } finally {
+      await limited.close()
+      await free.close()
+    }
   })
 
   it("1,000 fibers in each of 4 processes withdraw at once: no token granted twice, none lost", async () => {

@@ -6,12 +6,12 @@
  */
 import { Cause, type Duration, Effect, Exit, Layer, Metric, Option, type Scope } from "effect"
 import type { Redis } from "ioredis"
-import { afterAll, beforeAll, expect, it } from "vitest"
+import { beforeAll, expect, it } from "vitest"
 import { Retry, RetryBudget, RetryPolicy } from "../src/index.js"
 import { RedisBudget, RedisStore } from "../src/redis/index.js"
 import { Busy } from "./helpers.js"
-import { describeRedis, type RedisServer, startRedis } from "./support/redis.js"
-import { commandsBetween, commandStats, observer, scriptCalls } from "./support/redisStats.js"
+import { describeRedis, type RedisServer, useRedis } from "./support/redis.js"
+import { commandsBetween, commandStats, scriptCalls } from "./support/redisStats.js"
 
 let server: RedisServer
 let watch: Redis
@@ -41,13 +41,10 @@ const eventually = <A>(read: Effect.Effect<A>, done: (a: A) => boolean, tries = 
 const noDelay = RetryPolicy.make({ baseDelay: 0, jitter: "none", maxAttempts: 3, name: "redis-budget-tests" })
 
 describeRedis("RedisBudget against a real redis-server", () => {
-  beforeAll(async () => {
-    server = await startRedis()
-    watch = observer(server.port)
-  })
-  afterAll(async () => {
-    watch?.disconnect()
-    await server?.stop()
+  const redis = useRedis()
+  beforeAll(() => {
+    server = redis.server()
+    watch = redis.watch()
   })
 
   it("a shared token bucket has the semantics of RetryBudget.tokenBucket, with refunds sent by the flush", async () => {

@@ -51,6 +51,7 @@ export const countdownText = (event: RetryEvent.Retrying, left: number): string 
         attempt: event.attempt,
         maxAttempts: event.maxAttempts,
         delay: remaining(left),
+        delayFrom: event.delayFrom,
         error: event.error,
         name: event.name
       })

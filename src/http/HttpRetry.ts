@@ -18,7 +18,6 @@ import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { runWithRetry } from "../internal/loop.js"
@@ -150,6 +149,21 @@ export interface Options {
    * body is a stream is sent once and never retried.
    */
   readonly bufferRequestBody?: { readonly maxBytes: number } | undefined
+  /**
+   * Cool-downs, when a `RetryCooldown` is in the context: `"retries"` (the
+   * default) records each Retry-After hint for the request's key and makes
+   * retries wait until a running cool-down ends; `"all"` makes first attempts
+   * wait too (the LLM case: a limit per API key); `"off"` leaves them alone.
+   * Requests that are never retried (a method outside `methods`) are not
+   * affected.
+   */
+  readonly cooldown?: "retries" | "all" | "off" | undefined
+  /**
+   * The cool-down key of a request; by default its origin
+   * (`https://api.example.com`). Add a fingerprint of an API key to share a
+   * per-key limit, never the key itself: keys are stored and logged.
+   */
+  readonly cooldownKey?: ((request: ClientRequest.HttpClientRequest) => string) | undefined
 }
 
 /**
@@ -247,6 +261,13 @@ const safeUrl = (request: ClientRequest.HttpClientRequest): string =>
     onSome: (url) => `${url.origin}${url.pathname}`
   })
 
+/** The origin of a request (`https://api.example.com`), the default cool-down key. */
+const originOf = (request: ClientRequest.HttpClientRequest): string =>
+  Option.match(ClientRequest.toUrl(request), {
+    onNone: () => (request.url.split(/[?#]/)[0] ?? "").replace(USERINFO, "$1"),
+    onSome: (url) => url.origin
+  })
+
 const statusOf = (error: unknown): number | undefined => {
   if (error instanceof RetryableStatus) return error.response.status
   if (HttpClientError.isHttpClientError(error) && error._tag === "ResponseError") return error.response.status
@@ -276,6 +297,7 @@ const discard = (response: ClientResponse.HttpClientResponse, limit: Duration.Du
   Effect.ignore(Stream.runDrain(Stream.interruptWhen(response.stream, Effect.sleep(limit))))
 
 interface Resolved {
+  readonly cooldown: "retries" | "all" | "off"
   readonly statuses: ReadonlySet<number>
   readonly methods: ReadonlySet<string>
   readonly attemptTimeout: Option.Option<Duration.Duration>
@@ -304,7 +326,9 @@ const resolveOptions = (options: Options): Resolved => {
     "while",
     "buffer",
     "budget",
-    "bufferRequestBody"
+    "bufferRequestBody",
+    "cooldown",
+    "cooldownKey"
   ])
   const list = (field: string, value: unknown): ReadonlyArray<unknown> => {
     if (Array.isArray(value)) return value
@@ -341,7 +365,11 @@ const resolveOptions = (options: Options): Resolved => {
   ) {
     throw Validate.invalid("http.budget", budget, "a RetryBudget.Service (from RetryBudget.make, tokenBucket or ratio)")
   }
+  if (options.cooldownKey !== undefined && typeof options.cooldownKey !== "function") {
+    throw Validate.invalid("http.cooldownKey", options.cooldownKey, "a function of the request")
+  }
   return {
+    cooldown: Validate.oneOf("http.cooldown", options.cooldown ?? "retries", ["retries", "all", "off"]),
     statuses: new Set(statuses),
     methods: new Set(methods),
     attemptTimeout,
@@ -534,6 +562,8 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: Options = {}) => {
         ? request
         : ClientRequest.setHeader(request, resolved.attemptHeader, String(retries))
 
+    const listener = options.onEvent
+
     const retryLoop = (request: ClientRequest.HttpClientRequest, method: string) => {
       const describe = describer(request, method)
       // A retryable response not handed out yet: released before the next attempt.
@@ -546,42 +576,54 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: Options = {}) => {
             return Effect.fail(new RetryableStatus({ response, retryAfter }))
           })
           : Effect.succeed(response)
-      // Suspended: the runner may build the next attempt before its backoff
-      // sleep, and the pending response must stay visible to `releasePending`
-      // until the attempt really starts.
-      const attempt = (retries: number) =>
-        Effect.suspend(() => {
-          const previous = pending
-          pending = undefined
-          const send = Effect.flatMap(sendOnce(withAttemptHeader(request, retries)), judge)
-          return previous === undefined
-            ? send
-            : Effect.zipRight(discard(previous, resolved.drainLimit), send)
-        })
+      // The runner may build the next attempt before its backoff sleep: the
+      // pending response stays visible to `releasePending` until the attempt
+      // really starts, and only then is it cleared and drained.
+      const attempt = (retries: number) => {
+        const send = Effect.flatMap(sendOnce(withAttemptHeader(request, retries)), judge)
+        const previous = pending
+        if (previous === undefined) return send
+        return Effect.zipRight(
+          Effect.suspend(() => {
+            if (pending === previous) pending = undefined
+            return discard(previous, resolved.drainLimit)
+          }),
+          send
+        )
+      }
       // Interrupted while a retryable response waits for its retry (in the
       // backoff sleep): that response will never be handed out, so its
-      // connection is released at once, not when the client closes.
-      const releasePending = Effect.suspend(() => {
+      // connection is released at once, not when the client closes. The hook
+      // is the call's closing event ("interrupted"), which the runner delivers
+      // on a fiber of its own: nothing is added to a call that succeeds at once.
+      const releasePending = (): Effect.Effect<void> => {
         const response = pending
         pending = undefined
-        // The drain runs on a fiber of its own: this one is being interrupted,
-        // and its time limit must be able to cut the drain (which aborts the
-        // connection) rather than skip it.
-        return response === undefined
-          ? Effect.void
-          : Effect.flatMap(Effect.fork(Effect.interruptible(discard(response, RELEASE_LIMIT))), Fiber.join)
+        return response === undefined ? Effect.void : discard(response, RELEASE_LIMIT)
+      }
+      const onEvent = (event: RetryEvent.RetryEvent): Effect.Effect<void> => {
+        const own = listener === undefined ? Effect.void : listener(event)
+        return event._tag === "GaveUp" && event.reason === "interrupted" ? Effect.zipRight(releasePending(), own) : own
+      }
+      return runWithRetry(attempt, policy, {
+        isRetryable: isRetryableFailure,
+        onEvent,
+        hint: Classify.hintOf,
+        budget: options.budget,
+        describe,
+        recover: (error) => error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error),
+        cooldown: resolved.cooldown === "off" ? undefined : {
+          key: cooldownKeyOf(request),
+          firstAttempts: resolved.cooldown === "all"
+        }
       })
-      return Effect.onInterrupt(
-        runWithRetry(attempt, policy, {
-          isRetryable: isRetryableFailure,
-          onEvent: options.onEvent,
-          hint: Classify.hintOf,
-          budget: options.budget,
-          describe,
-          recover: (error) => error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error)
-        }),
-        () => releasePending
-      )
+    }
+
+    const keyOf = options.cooldownKey ?? originOf
+    /** The request's cool-down key, computed once and only when a cool-down store asks for it. */
+    const cooldownKeyOf = (request: ClientRequest.HttpClientRequest) => {
+      let key: string | undefined
+      return () => (key ??= keyOf(request))
     }
 
     const needsNewKey = (request: ClientRequest.HttpClientRequest) =>

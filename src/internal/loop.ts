@@ -10,9 +10,11 @@ import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
 import * as Retryable from "../Retryable.js"
 import * as RetryBudget from "../RetryBudget.js"
+import * as RetryCooldown from "../RetryCooldown.js"
 import * as RetryEvent from "../RetryEvent.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as Decision from "./decision.js"
+import * as Delay from "./delay.js"
 import { type Listener, report, reportClosing } from "./report.js"
 
 /** What a call is retried under: a policy, or any Schedule whose input is the failure. */
@@ -33,6 +35,12 @@ export interface LoopOptions<A, E> {
   readonly recover?: ((error: E, reason: RetryEvent.GiveUpReason) => Effect.Effect<A, E>) | undefined
   /** The name events carry when the engine is a schedule (a policy carries its own). */
   readonly name?: string | undefined
+  /**
+   * The call's cool-down key (read only when needed) and whether its first
+   * attempt waits for a running cool-down too; used when a `RetryCooldown` is
+   * in the context.
+   */
+  readonly cooldown?: { readonly key: () => string; readonly firstAttempts: boolean } | undefined
 }
 
 /** One retry decided: how long to sleep, where that came from, and the step's output. */
@@ -49,6 +57,9 @@ type Step = Next | { readonly _tag: "Stop"; readonly reason: RetryEvent.GiveUpRe
 interface Run<E> {
   readonly startMillis: number
   readonly budget: RetryBudget.Service | undefined
+  readonly cooldown: RetryCooldown.Service | undefined
+  /** The Retry-After hint of the last failure, until it is recorded as a cool-down. */
+  hintMillis: number | undefined
   error: E
   /** Attempts made so far. */
   attempts: number
@@ -92,6 +103,7 @@ export const runWithRetry = <A, E, R, R2 = never>(
       const hint = hintOf(run.error, now)
       if (Option.isSome(hint)) hintMillis = Duration.toMillis(hint.value)
     }
+    run.hintMillis = hintMillis
     const input: Decision.Input = {
       attempt: run.attempts,
       retryable,
@@ -133,17 +145,48 @@ export const runWithRetry = <A, E, R, R2 = never>(
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.flatMap(
         plan !== undefined ? decidePolicy(run, now, plan) : decideSchedule(run, now, schedule!),
-        (step) => {
-          if (step._tag === "Stop") return giveUp(run, step.reason)
-          return run.budget === undefined
-            ? sleepThenRetry(run, step, now)
-            : Effect.flatMap(run.budget.withdraw(kindOf(run.error)), (tokens) => {
-              if (Option.isNone(tokens)) return giveUp(run, "budget")
-              run.spent += tokens.value
-              return sleepThenRetry(run, step, now)
-            })
+        (decided) => {
+          const cooldown = run.cooldown
+          // A cool-down that another call received is read before this failure's own hint is recorded.
+          const step = cooldown === undefined ? decided : waitForCooldown(run, cooldown, decided, now)
+          const next = () => {
+            if (step._tag === "Stop") return giveUp(run, step.reason)
+            return run.budget === undefined
+              ? sleepThenRetry(run, step, now)
+              : Effect.flatMap(run.budget.withdraw(kindOf(run.error)), (tokens) => {
+                if (Option.isNone(tokens)) return giveUp(run, "budget")
+                run.spent += tokens.value
+                return sleepThenRetry(run, step, now)
+              })
+          }
+          return cooldown === undefined || run.hintMillis === undefined
+            ? next()
+            : Effect.zipRight(recordHint(run, cooldown, run.hintMillis), Effect.suspend(next))
         }
       ))
+
+  const cooldownKey = options.cooldown?.key ?? (() => "")
+
+  /** A retry waits at least until the key's cool-down ends, unless that overshoots the total time budget. */
+  const waitForCooldown = (run: Run<E>, cooldown: RetryCooldown.Service, step: Step, now: number): Step => {
+    if (step._tag === "Stop") return step
+    const remaining = cooldown.unsafeRemaining(cooldownKey(), now)
+    if (remaining <= step.delayMillis) return step
+    if (
+      plan !== undefined && plan.maxElapsedMillis !== undefined &&
+      Delay.overshoots(now - run.startMillis, remaining, plan.maxElapsedMillis)
+    ) {
+      return deadline
+    }
+    return { ...step, delayMillis: remaining, delayFrom: "cooldown" }
+  }
+
+  /** Records a failure's Retry-After hint (at most the policy's maximum) as the key's cool-down. */
+  const recordHint = (run: Run<E>, cooldown: RetryCooldown.Service, hintMillis: number): Effect.Effect<void> => {
+    run.hintMillis = undefined
+    const millis = plan?.hints === undefined ? hintMillis : Math.min(hintMillis, plan.hints.maxMillis)
+    return cooldown.record(cooldownKey(), Duration.millis(millis))
+  }
 
   const sleepThenRetry = (run: Run<E>, next: Next, now: number): Effect.Effect<A, E, R | R2> => {
     const { attempts, error } = run
@@ -227,10 +270,17 @@ export const runWithRetry = <A, E, R, R2 = never>(
       ? reportClosing(gaveUp(run, Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect"), options.onEvent)
       : Effect.void
 
-  const onFirstFailure = (startMillis: number, budget: RetryBudget.Service | undefined) => (error: E) => {
+  const onFirstFailure = (
+    startMillis: number,
+    budget: RetryBudget.Service | undefined,
+    cooldown?: RetryCooldown.Service | undefined
+  ) =>
+  (error: E) => {
     const run: Run<E> = {
       startMillis,
       budget,
+      cooldown,
+      hintMillis: undefined,
       error,
       attempts: 1,
       spent: 0,
@@ -249,25 +299,65 @@ export const runWithRetry = <A, E, R, R2 = never>(
 
   // The first attempt runs with one read of the fiber's context (for a budget
   // and, when one is needed, the clock) and a `catchAll`: nothing else is
-  // built until an attempt fails.
-  return Effect.withFiberRuntime<A, E, R | R2>((fiber) => {
-    const budget: RetryBudget.Service | undefined = options.budget ??
-      fiber.currentContext.unsafeMap.get(RetryBudget.RetryBudget.key)
-    if (budget === undefined && !needsStart) {
-      return Effect.catchAll(attempt(0), onFirstFailureAlone)
-    }
-    const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
-    if (budget === undefined) return Effect.catchAll(attempt(0), onFirstFailure(now, undefined))
-    budget.unsafeRequest(now)
-    const counted = Effect.map(attempt(0), (value) => {
-      budget.unsafeSucceeded(0)
-      return value
+  // built until an attempt fails. With a cool-down store and a key, the
+  // store is read too, and a first attempt that opted in waits out a running
+  // cool-down (announced as a `Retrying` event of attempt 0).
+  const firstAttempt = (waited: boolean): Effect.Effect<A, E, R | R2> =>
+    Effect.withFiberRuntime<A, E, R | R2>((fiber) => {
+      const budget: RetryBudget.Service | undefined = options.budget ??
+        fiber.currentContext.unsafeMap.get(RetryBudget.RetryBudget.key)
+      const cooldown: RetryCooldown.Service | undefined = options.cooldown === undefined
+        ? undefined
+        : fiber.currentContext.unsafeMap.get(RetryCooldown.RetryCooldown.key)
+      if (budget === undefined && cooldown === undefined && !needsStart && !waited) {
+        return Effect.catchAll(attempt(0), onFirstFailureAlone)
+      }
+      const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+      if (cooldown !== undefined && options.cooldown!.firstAttempts) {
+        const remaining = cooldown.unsafeRemaining(cooldownKey(), now)
+        if (remaining > 0) return waitBeforeFirstAttempt(remaining)
+      }
+      const onFailure = onFirstFailure(now, budget, cooldown)
+      if (budget !== undefined) budget.unsafeRequest(now)
+      const first = budget === undefined ? attempt(0) : Effect.map(attempt(0), (value) => {
+        budget.unsafeSucceeded(0)
+        return value
+      })
+      // A call that waited reports how it ended, so that a status line showing the wait is cleared.
+      return Effect.catchAll(waited ? Effect.tap(first, succeededAfterWait) : first, onFailure)
     })
-    return Effect.catchAll(counted, onFirstFailure(now, budget))
-  })
+
+  const succeededAfterWait = () =>
+    Effect.uninterruptibleMask((restore) =>
+      reportClosing(RetryEvent.Succeeded({ attempts: 1, name, ...http(undefined) }), options.onEvent, restore)
+    )
+
+  const waitBeforeFirstAttempt = (remaining: number): Effect.Effect<A, E, R | R2> => {
+    const event = RetryEvent.Retrying({
+      attempt: 0,
+      maxAttempts,
+      delay: Duration.millis(remaining),
+      delayFrom: "cooldown",
+      error: undefined,
+      name,
+      ...http(undefined)
+    })
+    const wait = Effect.onInterrupt(
+      Effect.zipRight(report(event, options.onEvent), Effect.sleep(Duration.millis(remaining))),
+      () =>
+        reportClosing(
+          RetryEvent.GaveUp({ attempts: 0, error: undefined, reason: "interrupted", name, ...http(undefined) }),
+          options.onEvent
+        )
+    )
+    return Effect.zipRight(wait, Effect.suspend(() => firstAttempt(true)))
+  }
+
+  return firstAttempt(false)
 }
 
 const notRetryable: Step = { _tag: "Stop", reason: "not-retryable" }
+const deadline: Step = { _tag: "Stop", reason: "deadline" }
 const scheduleDone: Step = { _tag: "Stop", reason: "schedule-done" }
 
 // A timeout, bare or as the cause of another error (HTTP's attempt timeout is a RequestError whose cause is one).

@@ -91,10 +91,13 @@ const policyMetrics = (name: Option.Option<string>): PolicyMetrics => {
 const recordMetrics = (event: RetryEvent.RetryEvent): Effect.Effect<void> => {
   const metrics = policyMetrics(event.name)
   switch (event._tag) {
+    // A first attempt waiting for a cool-down (attempt 0) is no retry, and its success no recovery.
     case "Retrying":
-      return Effect.zipRight(metrics.retry, Metric.update(metrics.delays, Duration.toMillis(event.delay)))
+      return event.attempt === 0
+        ? Effect.void
+        : Effect.zipRight(metrics.retry, Metric.update(metrics.delays, Duration.toMillis(event.delay)))
     case "Succeeded":
-      return metrics.recovery
+      return event.attempts < 2 ? Effect.void : metrics.recovery
     case "GaveUp":
       return Metric.increment(Metric.tagged(metrics.giveUps, "reason", event.reason))
   }

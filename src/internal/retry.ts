@@ -4,12 +4,19 @@ import type { Options } from "../Retry.js"
 import type * as RetryEvent from "../RetryEvent.js"
 import { type Engine, runWithRetry } from "./loop.js"
 
-const loopOptions = <E>(options: Options<E>) => ({
-  isRetryable: options.while,
-  onEvent: options.onEvent,
-  budget: options.budget,
-  name: options.name
-})
+const loopOptions = <E>(options: Options<E>) => {
+  const cooldown = options.cooldown
+  return {
+    isRetryable: options.while,
+    onEvent: options.onEvent,
+    budget: options.budget,
+    name: options.name,
+    cooldown: cooldown === undefined ? undefined : {
+      key: () => cooldown.key,
+      firstAttempts: cooldown.firstAttempts === true
+    }
+  }
+}
 
 /** The body of `Retry.retry`. */
 export const retry = dual(

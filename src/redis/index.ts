@@ -21,3 +21,10 @@ export * as RedisStore from "./RedisStore.js"
  */
 export * as RedisBudget from "./RedisBudget.js"
 
+
+/**
+ * Retry-After cool-downs shared through Redis.
+ *
+ * @since 0.1.0
+ */
+export * as RedisCooldown from "./RedisCooldown.js"

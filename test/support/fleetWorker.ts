@@ -10,7 +10,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { Cause, Deferred, Duration, Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
 import { RetryBudget, RetryPolicy } from "../../src/index.js"
 import { HttpRetry } from "../../src/http/index.js"
-import { RedisBudget, RedisStore } from "../../src/redis/index.js"
+import { RedisBudget, RedisCooldown, RedisStore } from "../../src/redis/index.js"
 
 export type BudgetChoice =
   | { readonly kind: "shared-token"; readonly name: string; readonly capacity: number; readonly retryCost: number; readonly mode?: RedisBudget.Mode }
@@ -50,6 +50,20 @@ export type Job =
     readonly fibers: number
     readonly capacity: number
     readonly retryCost: number
+  }
+
+  | {
+    /**
+     * Calls to each of `urls` in turn, `spacingMs` apart, for `durationMs`,
+     * through withRetry with `cooldown: "all"` and the Redis cool-down store.
+     */
+    readonly kind: "cooldown"
+    readonly redisUrl: string
+    readonly prefix: string
+    readonly redisTimeoutMs: number
+    readonly urls: ReadonlyArray<string>
+    readonly durationMs: number
+    readonly spacingMs: number
   }
 
 export interface CallReport {
@@ -170,11 +184,38 @@ const runBurst = (job: Extract<Job, { kind: "burst" }>) =>
     return grants.filter(Option.isSome).length
   }).pipe(Effect.scoped, Effect.provide(RedisStore.layer({ url: job.redisUrl, prefix: job.prefix, timeout: "10 seconds", connectTimeout: "5 seconds" })))
 
+const runCooldown = (job: Extract<Job, { kind: "cooldown" }>) =>
+  Effect.gen(function*() {
+    const policy = RetryPolicy.make({
+      baseDelay: "50 millis",
+      jitter: "none",
+      maxAttempts: 2,
+      retryAfter: { max: "5 seconds", whenAboveMax: "clamp", spread: 0 }
+    })
+    const client = (yield* HttpClient.HttpClient).pipe(HttpRetry.withRetry(policy, { cooldown: "all" }))
+    yield* barrier
+    const end = performance.now() + job.durationMs
+    const reports = yield* Effect.forEach(job.urls, (url) =>
+      Effect.gen(function*() {
+        const out: Array<CallReport> = []
+        while (performance.now() < end) {
+          out.push(yield* timed(Effect.scoped(Effect.flatMap(client.get(url), (response) => response.text))))
+          yield* Effect.sleep(Duration.millis(job.spacingMs))
+        }
+        return out
+      }), { concurrency: "unbounded" })
+    return reports.flat()
+  }).pipe(
+    Effect.provide(Layer.merge(RedisCooldown.layer.pipe(Layer.provide(storeOf(job))), NodeHttpClient.layerUndici))
+  )
+
 process.once("message", (job: Job) => {
   const program: Effect.Effect<Reply> = (() => {
     switch (job.kind) {
       case "http":
         return Effect.map(runHttp(job), (calls): Reply => ({ kind: "done", calls, unhandled }))
+      case "cooldown":
+        return Effect.map(runCooldown(job), (calls): Reply => ({ kind: "done", calls, unhandled }))
       case "burst":
         return Effect.map(runBurst(job), (granted): Reply => ({ kind: "done", calls: [], granted, unhandled }))
     }

@@ -4,8 +4,10 @@
  * CI=true a missing redis-server fails the run instead (`.ci/run` installs
  * Debian's package). Starting and stopping servers: ./redisServer.ts.
  */
-import { describe, it } from "vitest"
-import { redisServerPath } from "./redisServer.js"
+import type { Redis } from "ioredis"
+import { afterAll, beforeAll, describe, it } from "vitest"
+import { type RedisServer, redisServerPath, startRedis } from "./redisServer.js"
+import { observer } from "./redisStats.js"
 
 export { freePort, type RedisServer, redisServerPath, startRedis } from "./redisServer.js"
 
@@ -33,3 +35,22 @@ export const describeRedis = (name: string, body: () => void): void => {
   describe.skip(`${name} [skipped: redis-server is not on PATH]`, body)
 }
 
+
+/**
+ * Starts a redis-server for the enclosing suite (beforeAll) and stops it
+ * (afterAll), with a plain client to read what the library wrote. Call it
+ * inside `describeRedis`.
+ */
+export const useRedis = (): { readonly server: () => RedisServer; readonly watch: () => Redis } => {
+  let server: RedisServer | undefined
+  let watch: Redis | undefined
+  beforeAll(async () => {
+    server = await startRedis()
+    watch = observer(server.port)
+  })
+  afterAll(async () => {
+    watch?.disconnect()
+    await server?.stop()
+  })
+  return { server: () => server!, watch: () => watch! }
+}

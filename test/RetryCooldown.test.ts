@@ -1,0 +1,135 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Fiber, TestClock } from "effect"
+import { Retry, RetryCooldown, RetryEvent, RetryPolicy } from "../src/index.js"
+import { Busy, collectEvents, track } from "./helpers.js"
+
+describe("RetryCooldown.layerMemory", () => {
+  it.effect("a recorded cool-down runs out with the clock; the later of two wins; other keys are free", () =>
+    Effect.gen(function*() {
+      const cooldown = yield* RetryCooldown.RetryCooldown
+      yield* cooldown.record("https://a.example", "2 seconds")
+      yield* cooldown.record("https://a.example", "1 second") // shorter: ignored
+      expect(Duration.toMillis(yield* cooldown.remaining("https://a.example"))).toBe(2000)
+      expect(Duration.toMillis(yield* cooldown.remaining("https://b.example"))).toBe(0)
+      yield* TestClock.adjust("1500 millis")
+      expect(cooldown.unsafeRemaining("https://a.example", 1500)).toBe(500)
+      yield* cooldown.record("https://a.example", "3 seconds") // later: wins
+      yield* TestClock.adjust("2 seconds")
+      expect(Duration.toMillis(yield* cooldown.remaining("https://a.example"))).toBe(1000)
+      yield* TestClock.adjust("1 second")
+      expect(Duration.toMillis(yield* cooldown.remaining("https://a.example"))).toBe(0)
+    }).pipe(Effect.provide(RetryCooldown.layerMemory)))
+
+  it.effect("a zero, negative or NaN delay records nothing", () =>
+    Effect.gen(function*() {
+      const cooldown = yield* RetryCooldown.make
+      yield* cooldown.record("k", 0)
+      yield* cooldown.record("k", Duration.millis(-5))
+      yield* cooldown.record("k", Number.NaN)
+      expect(cooldown.unsafeRemaining("k", 0)).toBe(0)
+    }))
+
+  it.effect("many keys: ended cool-downs are dropped, running ones kept", () =>
+    Effect.gen(function*() {
+      const cooldown = yield* RetryCooldown.make
+      for (let i = 0; i < 3000; i++) yield* cooldown.record(`k${i}`, i < 2990 ? "1 second" : "1 hour")
+      yield* TestClock.adjust("2 seconds")
+      yield* cooldown.record("late", "1 second")
+      expect(cooldown.unsafeRemaining("k0", 2000)).toBe(0)
+      expect(cooldown.unsafeRemaining("k2999", 2000)).toBe(3_600_000 - 2000)
+    }))
+})
+
+describe("Retry.retry with a RetryCooldown", () => {
+  const policy = RetryPolicy.make({
+    name: "cooldown-tests",
+    baseDelay: "100 millis",
+    jitter: "none",
+    maxAttempts: 3,
+    retryAfter: { max: "5 seconds", whenAboveMax: "clamp", spread: 0 }
+  })
+  const key = "https://api.example.com"
+
+  it.effect("a hint one call receives makes another call's retries to the same key wait until it ends", () =>
+    Effect.gen(function*() {
+      // a: told to retry after 2 s, once. b: fails without a hint at 500 ms, then succeeds.
+      const a = track((n) => n === 1 ? Effect.fail(new Busy({ retryAfter: "2 seconds" })) : Effect.succeed("a"))
+      const b = track((n) => n === 1 ? Effect.fail(new Busy({})) : Effect.succeed("b"))
+      const other = track((n) => n === 1 ? Effect.fail(new Busy({})) : Effect.succeed("other"))
+      const bEvents = collectEvents()
+      const fibers = yield* Effect.all([
+        Effect.fork(Retry.retry(a.effect, policy, { cooldown: { key } })),
+        Effect.fork(Effect.zipRight(
+          Effect.sleep("500 millis"),
+          Retry.retry(b.effect, policy, { cooldown: { key }, onEvent: bEvents.onEvent })
+        )),
+        Effect.fork(Effect.zipRight(
+          Effect.sleep("500 millis"),
+          Retry.retry(other.effect, policy, { cooldown: { key: "https://other.example.com" } })
+        ))
+      ])
+      yield* TestClock.adjust("1 hour")
+      expect(yield* Effect.all(fibers.map(Fiber.join))).toEqual(["a", "b", "other"])
+      expect(a.times).toEqual([0, 2000])
+      // b would have retried at 600 ms; it waits for a's cool-down instead.
+      expect(b.times).toEqual([500, 2000])
+      expect(bEvents.events[0]).toMatchObject({ _tag: "Retrying", delayFrom: "cooldown", delay: Duration.millis(1500) })
+      expect(RetryEvent.format(bEvents.events[0]!)).toBe("waiting 1.5s for a cool-down another call received (attempt 2/3)")
+      // Another key is unaffected.
+      expect(other.times).toEqual([500, 600])
+    }).pipe(Effect.provide(RetryCooldown.layerMemory)))
+
+  it.effect("first attempts wait too when the call opts in, and report the wait and the success", () =>
+    Effect.gen(function*() {
+      const cooldown = yield* RetryCooldown.RetryCooldown
+      yield* cooldown.record(key, "2 seconds")
+      const c = track(() => Effect.succeed("c"))
+      const d = track(() => Effect.succeed("d"))
+      const events = collectEvents()
+      const fibers = yield* Effect.all([
+        Effect.fork(Retry.retry(c.effect, policy, { cooldown: { key, firstAttempts: true }, onEvent: events.onEvent })),
+        Effect.fork(Retry.retry(d.effect, policy, { cooldown: { key } }))
+      ])
+      yield* TestClock.adjust("1 hour")
+      expect(yield* Effect.all(fibers.map(Fiber.join))).toEqual(["c", "d"])
+      expect(c.times).toEqual([2000])
+      expect(d.times).toEqual([0]) // not opted in: its first attempt goes at once
+      expect(events.events.map((e) => e._tag)).toEqual(["Retrying", "Succeeded"])
+      expect(events.events[0]).toMatchObject({ attempt: 0, delayFrom: "cooldown", delay: Duration.millis(2000) })
+      expect(events.events[1]).toMatchObject({ attempts: 1 })
+    }).pipe(Effect.provide(RetryCooldown.layerMemory)))
+
+  it.effect("a hint above the policy's maximum is recorded as the maximum; without a store nothing changes", () =>
+    Effect.gen(function*() {
+      const a = track((n) => n === 1 ? Effect.fail(new Busy({ retryAfter: "1 hour" })) : Effect.succeed("a"))
+      const fiber = yield* Effect.fork(Retry.retry(a.effect, policy, { cooldown: { key } }))
+      yield* TestClock.adjust("1 hour")
+      yield* Fiber.join(fiber)
+      expect(a.times).toEqual([0, 5000])
+      const cooldown = yield* RetryCooldown.RetryCooldown
+      yield* cooldown.record("x", "1 second")
+
+      const alone = track((n) => n === 1 ? Effect.fail(new Busy({ retryAfter: "2 seconds" })) : Effect.succeed("alone"))
+      const lone = yield* Effect.fork(
+        Retry.retry(alone.effect, policy, { cooldown: { key, firstAttempts: true } }).pipe(
+          Effect.provideService(RetryCooldown.RetryCooldown, yield* RetryCooldown.make)
+        )
+      )
+      yield* TestClock.adjust("1 hour")
+      expect(yield* Fiber.join(lone)).toBe("alone")
+    }).pipe(Effect.provide(RetryCooldown.layerMemory)))
+
+  it.effect("a first attempt interrupted while it waits reports that it gave up", () =>
+    Effect.gen(function*() {
+      const cooldown = yield* RetryCooldown.RetryCooldown
+      yield* cooldown.record(key, "2 seconds")
+      const events = collectEvents()
+      const fiber = yield* Effect.fork(
+        Retry.retry(Effect.succeed(1), policy, { cooldown: { key, firstAttempts: true }, onEvent: events.onEvent })
+      )
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.interrupt(fiber)
+      expect(events.events.map((e) => e._tag)).toEqual(["Retrying", "GaveUp"])
+      expect(events.events[1]).toMatchObject({ reason: "interrupted", attempts: 0 })
+    }).pipe(Effect.provide(RetryCooldown.layerMemory)))
+})
