@@ -169,7 +169,9 @@ export interface RetryCase {
 export const retryNames = {
   effectRecurs: "Effect.retry(Schedule.recurs(4))",
   effectZeroDelay: "Effect.retry(toSchedule(zero-delay policy))",
-  retry: "Retry.retry(zero-delay policy)"
+  retry: "Retry.retry(zero-delay policy)",
+  retryRecurs: "Retry.retry(Schedule.recurs(4))",
+  retryZeroDelaySchedule: "Retry.retry(toSchedule(zero-delay policy))"
 } as const
 
 /**
@@ -191,6 +193,9 @@ export const retryCases = (calls = 20_000, failures = 4, firstTryCalls = 50_000)
   return [
     make(retryNames.effectRecurs, (self) => Effect.retry(self, Schedule.recurs(failures))),
     make(retryNames.effectZeroDelay, (self) => Effect.retry(self, zeroDelaySchedule)),
-    make(retryNames.retry, (self) => Retry.retry(self, zeroDelays))
+    make(retryNames.retry, (self) => Retry.retry(self, zeroDelays)),
+    // Any Schedule under Retry.retry, against the same Schedule under Effect.retry.
+    make(retryNames.retryRecurs, (self) => Retry.retry(self, Schedule.recurs(failures))),
+    make(retryNames.retryZeroDelaySchedule, (self) => Retry.retry(self, zeroDelaySchedule))
   ]
 }

@@ -104,6 +104,15 @@ const main = async () => {
         ` [${verdict(bestCost <= cockatielBestCost)} +${ns(bestCost)} vs +${ns(cockatielBestCost)}]`
     )
   }
+  console.log(`  3. Per retry, Retry.retry(policy) costs at most 0.7x Effect.retry(equivalent schedule):`)
+  const perRetryGoal = (name: string, baseline: string, goal: number) => {
+    const ratio = perRetryNs.get(name)! / perRetryNs.get(baseline)!
+    console.log(`     ${verdict(ratio <= goal)}  ${name} / ${baseline}: ${ratio.toFixed(3)}x (goal <= ${goal}x)`)
+  }
+  perRetryGoal(retryNames.retry, retryNames.effectZeroDelay, 0.7)
+  console.log(`  4. Per retry, Retry.retry(anySchedule) costs at most 1.0x Effect.retry(sameSchedule):`)
+  perRetryGoal(retryNames.retryRecurs, retryNames.effectRecurs, 1.0)
+  perRetryGoal(retryNames.retryZeroDelaySchedule, retryNames.effectZeroDelay, 1.0)
   console.log(`  (${load()} after the micro-benchmarks)`)
 
   const http = await httpThroughput()

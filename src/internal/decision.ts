@@ -12,51 +12,11 @@ import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleInterval from "effect/ScheduleInterval"
+import type { Decision, Input, Plan, Retry, Stop } from "../RetryDecision.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
-import type { Jitter } from "../RetrySchedule.js"
 import * as Delay from "./delay.js"
 
-/** A policy's numbers in milliseconds. */
-export interface Plan {
-  readonly maxAttempts: number
-  readonly baseMillis: number
-  readonly factor: number
-  readonly jitter: Jitter
-  readonly capMillis: number
-  readonly maxElapsedMillis: number | undefined
-  readonly hints: Delay.HintRules | undefined
-}
-
-/** What is known when an attempt has failed. */
-export interface Input {
-  /** The 1-based number of the attempt that failed. */
-  readonly attempt: number
-  /** Whether the failure may be retried at all. */
-  readonly retryable: boolean
-  /** The failure's Retry-After hint in milliseconds, if it has one. */
-  readonly hintMillis?: number | undefined
-  /** The backoff of the previous retry (the base delay before the first); only decorrelated jitter reads it. */
-  readonly previousMillis: number
-  /** Time since the total budget began (the start of the first attempt). */
-  readonly elapsedMillis: number
-}
-
-/** Retry after `delayMillis`; `backoffMillis` is the capped backoff, the next step's `previousMillis`. */
-export interface Retry {
-  readonly _tag: "Retry"
-  readonly delayMillis: number
-  readonly backoffMillis: number
-  readonly delayFrom: "backoff" | "retry-after"
-}
-
-/** Stop retrying, for `reason`. */
-export interface Stop {
-  readonly _tag: "Stop"
-  readonly reason: "not-retryable" | "exhausted" | "retry-after-too-long" | "deadline"
-}
-
-/** The outcome of one step. */
-export type Decision = Retry | Stop
+export type { Decision, Input, Plan, Retry, Stop }
 
 const stops = {
   "not-retryable": { _tag: "Stop", reason: "not-retryable" },

@@ -4,16 +4,13 @@
  * [0, 1) so that every function here is pure.
  */
 
+import type * as RetryDecision from "../RetryDecision.js"
 import type { Jitter, WhenAboveMax } from "../RetrySchedule.js"
 
 export type { Jitter, WhenAboveMax }
 
 /** Resolved Retry-After rules (milliseconds). */
-export interface HintRules {
-  readonly maxMillis: number
-  readonly whenAboveMax: WhenAboveMax
-  readonly spread: number
-}
+export type HintRules = RetryDecision.HintRules
 
 /** `base · factor^(retry - 1)` for the 1-based retry number. */
 export const exponentialMillis = (baseMillis: number, factor: number, retry: number): number =>

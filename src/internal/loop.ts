@@ -4,6 +4,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
@@ -111,7 +112,7 @@ export const runWithRetry = <A, E, R, R2 = never>(
       previousMillis: run.previousMillis,
       elapsedMillis: now - run.startMillis
     }
-    return Effect.map(Decision.step(plan, input), (decision): Step => {
+    const toStep = (decision: Decision.Decision): Step => {
       if (decision._tag === "Stop") return decision
       run.previousMillis = decision.backoffMillis
       return {
@@ -120,7 +121,11 @@ export const runWithRetry = <A, E, R, R2 = never>(
         delayFrom: decision.delayFrom,
         output: Duration.millis(decision.backoffMillis)
       }
-    })
+    }
+    // A step that draws nothing is decided at once, without an effect.
+    return Decision.draws(plan, input) === 0
+      ? Effect.succeed(toStep(Decision.decide(plan, input, [])))
+      : Effect.map(Decision.step(plan, input), toStep)
   }
 
   const decideSchedule = (
@@ -212,8 +217,15 @@ export const runWithRetry = <A, E, R, R2 = never>(
       recurrence: attempts
     }
     run.lastDecisionMillis = now
+    // Set in the fiber's context for the rest of the run, which restores the
+    // context once when it ends (see `onFirstFailure`): providing it around each
+    // attempt (as `Effect.retry` does) costs more than the rest of a retry.
+    const withMetadata = Effect.zipRight(
+      FiberRef.update(FiberRef.currentContext, (context) => Context.add(context, Schedule.CurrentIterationMetadata, metadata)),
+      attempt(attempts)
+    )
     const retried = Effect.matchEffect(
-      Effect.provideService(attempt(attempts), Schedule.CurrentIterationMetadata, metadata),
+      withMetadata,
       {
         onFailure: (error) => {
           run.error = error
@@ -290,7 +302,9 @@ export const runWithRetry = <A, E, R, R2 = never>(
       firstDecisionMillis: 0,
       lastDecisionMillis: 0
     }
-    return Effect.onExit(loop(run), reportAbnormalEnd(run))
+    return Effect.flatMap(FiberRef.get(FiberRef.currentContext), (context) =>
+      Effect.onExit(loop(run), (exit) =>
+        Effect.zipRight(FiberRef.set(FiberRef.currentContext, context), reportAbnormalEnd(run)(exit))))
   }
 
   // Built once: the handler for calls that have neither a budget nor a deadline.

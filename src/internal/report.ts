@@ -6,6 +6,7 @@ import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
+import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import * as RetryEvent from "../RetryEvent.js"
@@ -52,8 +53,8 @@ const annotations = (event: RetryEvent.RetryEvent): Record<string, unknown> => {
 }
 
 interface PolicyMetrics {
-  readonly retry: Effect.Effect<void>
-  readonly recovery: Effect.Effect<void>
+  readonly retries: Metric.Metric.Counter<number>
+  readonly recoveries: Metric.Metric.Counter<number>
   readonly delays: Metric.Metric.Histogram<number>
   readonly giveUps: Metric.Metric.Counter<number>
 }
@@ -62,20 +63,20 @@ const metricsFor = (name: Option.Option<string>): PolicyMetrics => {
   const tag = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>) =>
     Option.isNone(name) ? metric : Metric.tagged(metric, "policy", name.value)
   return {
-    retry: Metric.increment(tag(RetryMetrics.retries)),
-    recovery: Metric.increment(tag(RetryMetrics.recoveries)),
+    retries: tag(RetryMetrics.retries),
+    recoveries: tag(RetryMetrics.recoveries),
     delays: tag(RetryMetrics.delays),
     giveUps: tag(RetryMetrics.giveUps)
   }
 }
 
-// Metric effects are built once per policy name: building them per event
+// Tagged metrics are built once per policy name: building them per event
 // costs more than updating them.
 const unnamedMetrics = metricsFor(Option.none())
 const namedMetrics = new Map<string, PolicyMetrics>()
 
 // Policy names are usually a handful; past this many the cache stops growing
-// and further names build their metric effects per event.
+// and further names build their tagged metrics per event.
 const MAX_CACHED_NAMES = 256
 
 const policyMetrics = (name: Option.Option<string>): PolicyMetrics => {
@@ -88,18 +89,26 @@ const policyMetrics = (name: Option.Option<string>): PolicyMetrics => {
   return metrics
 }
 
-const recordMetrics = (event: RetryEvent.RetryEvent): Effect.Effect<void> => {
+/**
+ * Updates the metrics of an event at once, with the fiber's metric labels (what
+ * `Metric.update` does, without an effect per update).
+ */
+const recordMetricsNow = (fiber: Fiber.RuntimeFiber<unknown, unknown>, event: RetryEvent.RetryEvent): void => {
   const metrics = policyMetrics(event.name)
+  const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
   switch (event._tag) {
     // A first attempt waiting for a cool-down (attempt 0) is no retry, and its success no recovery.
     case "Retrying":
-      return event.attempt === 0
-        ? Effect.void
-        : Effect.zipRight(metrics.retry, Metric.update(metrics.delays, Duration.toMillis(event.delay)))
+      if (event.attempt === 0) return
+      metrics.retries.unsafeUpdate(1, labels)
+      metrics.delays.unsafeUpdate(Duration.toMillis(event.delay), labels)
+      return
     case "Succeeded":
-      return event.attempts < 2 ? Effect.void : metrics.recovery
+      if (event.attempts >= 2) metrics.recoveries.unsafeUpdate(1, labels)
+      return
     case "GaveUp":
-      return Metric.increment(Metric.tagged(metrics.giveUps, "reason", event.reason))
+      metrics.giveUps.unsafeUpdate(1, [...labels, MetricLabel.make("reason", event.reason)])
+      return
   }
 }
 
@@ -113,29 +122,49 @@ const levelOf = (event: RetryEvent.RetryEvent, warning: LogLevel.LogLevel): LogL
 
 // Annotating logs is costly, so the levels are checked first, in one look at
 // the fiber: a program that filters Warning out pays next to nothing per retry.
-const log = (event: RetryEvent.RetryEvent): Effect.Effect<void> =>
-  Effect.withFiberRuntime((fiber) => {
-    const warning = fiber.getFiberRef(RetryLog.currentLevel)
-    if (warning._tag === "None") return Effect.void
-    const level = levelOf(event, warning)
-    return LogLevel.lessThan(level, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))
-      ? Effect.void
-      : Effect.annotateLogs(Effect.logWithLevel(level, RetryEvent.format(event)), annotations(event))
-  })
+const log = (fiber: Fiber.RuntimeFiber<unknown, unknown>, event: RetryEvent.RetryEvent): Effect.Effect<void> | undefined => {
+  const warning = fiber.getFiberRef(RetryLog.currentLevel)
+  if (warning._tag === "None") return undefined
+  const level = levelOf(event, warning)
+  return LogLevel.lessThan(level, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))
+    ? undefined
+    : Effect.annotateLogs(Effect.logWithLevel(level, RetryEvent.format(event)), annotations(event))
+}
 
 // The span is read from the context rather than with `Effect.currentSpan`,
 // which builds an exception when there is none.
-const spanEvent = (context: Context.Context<never>, event: RetryEvent.RetryEvent): Effect.Effect<void> => {
+const spanEventNow = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  context: Context.Context<never>,
+  event: RetryEvent.RetryEvent
+): void => {
   const span = Context.getOption(context, Tracer.ParentSpan)
-  if (Option.isNone(span) || span.value._tag !== "Span") return Effect.void
-  const live = span.value
-  return Effect.map(Clock.currentTimeNanos, (now) => live.event(`effect-retry.${event._tag}`, now, annotations(event)))
+  if (Option.isNone(span) || span.value._tag !== "Span") return
+  const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeNanos()
+  span.value.event(`effect-retry.${event._tag}`, now, annotations(event))
 }
 
-const observe = (context: Context.Context<never>, event: RetryEvent.RetryEvent): Effect.Effect<void> => {
+/**
+ * Writes what is written at once (metrics, the span event) and returns the
+ * log line to write, if any, and the listeners to run: the `RetryObserver` in
+ * the context, then the call's own.
+ */
+const writeNow = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  event: RetryEvent.RetryEvent,
+  listener: Listener | undefined
+): { readonly line: Effect.Effect<void> | undefined; readonly listeners: Effect.Effect<void> | undefined } => {
+  recordMetricsNow(fiber, event)
+  const context = fiber.getFiberRef(FiberRef.currentContext)
+  spanEventNow(fiber, context, event)
   const observer = Context.getOption(context, RetryObserver)
-  return Option.isNone(observer) ? Effect.void : safely(observer.value.report, event)
+  const observed = Option.isNone(observer) ? undefined : safely(observer.value.report, event)
+  const own = listener === undefined ? undefined : safely(listener, event)
+  return { line: log(fiber, event), listeners: observed === undefined ? own : own === undefined ? observed : Effect.zipRight(observed, own) }
 }
+
+const both = (a: Effect.Effect<void> | undefined, b: Effect.Effect<void> | undefined): Effect.Effect<void> =>
+  a === undefined ? b ?? Effect.void : b === undefined ? a : Effect.zipRight(a, b)
 
 /** Runs a listener so that its defects are logged instead of failing the call being retried. */
 const safely = (listener: Listener, event: RetryEvent.RetryEvent): Effect.Effect<void> =>
@@ -145,16 +174,11 @@ const safely = (listener: Listener, event: RetryEvent.RetryEvent): Effect.Effect
  * Reports an event everywhere it goes: the log, the metrics, the current span,
  * the `RetryObserver` in scope and the call's own listener.
  */
-export const report = (event: RetryEvent.RetryEvent, listener: Listener | undefined): Effect.Effect<void> => {
-  const rest = Effect.contextWithEffect((context: Context.Context<never>) =>
-    Effect.zipRight(spanEvent(context, event), observe(context, event))
-  )
-  return log(event).pipe(
-    Effect.zipRight(recordMetrics(event)),
-    Effect.zipRight(rest),
-    Effect.zipRight(listener === undefined ? Effect.void : safely(listener, event))
-  )
-}
+export const report = (event: RetryEvent.RetryEvent, listener: Listener | undefined): Effect.Effect<void> =>
+  Effect.withFiberRuntime((fiber) => {
+    const { line, listeners } = writeNow(fiber, event, listener)
+    return both(line, listeners)
+  })
 
 /**
  * Reports a call's closing event (`Succeeded`, `GaveUp`); run it where it
@@ -171,17 +195,10 @@ export const reportClosing = (
   listener: Listener | undefined,
   restore?: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 ): Effect.Effect<void> =>
-  Effect.contextWithEffect((context: Context.Context<never>) => {
-    const written = Effect.zipRight(Effect.zipRight(log(event), recordMetrics(event)), spanEvent(context, event))
-    const observer = Context.getOption(context, RetryObserver)
-    if (Option.isNone(observer) && listener === undefined) return written
-    const listeners = Effect.zipRight(
-      Option.isNone(observer) ? Effect.void : safely(observer.value.report, event),
-      listener === undefined ? Effect.void : safely(listener, event)
-    )
-    return Effect.zipRight(
-      written,
-      Effect.flatMap(Effect.forkDaemon(listeners), (fiber) =>
-        restore === undefined ? Effect.void : restore(Fiber.join(fiber)))
-    )
+  Effect.withFiberRuntime((fiber) => {
+    const { line, listeners } = writeNow(fiber, event, listener)
+    if (listeners === undefined) return line ?? Effect.void
+    const delivered = Effect.flatMap(Effect.forkDaemon(listeners), (child) =>
+      restore === undefined ? Effect.void : restore(Fiber.join(child)))
+    return both(line, delivered)
   })
