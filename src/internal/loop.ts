@@ -331,8 +331,12 @@ export const runWithRetry = <A, E, R, R2 = never>(
         const remaining = cooldown.unsafeRemaining(cooldownKey(), now)
         if (remaining > 0) return waitBeforeFirstAttempt(remaining)
       }
-      const onFailure = onFirstFailure(now, budget, cooldown)
       if (budget !== undefined) budget.unsafeRequest(now)
+      // The common case with a budget: handlers made once per budget, one match around the attempt.
+      if (budget !== undefined && cooldown === undefined && !needsStart && !waited) {
+        return Effect.matchEffect(attempt(0), handlersFor(budget))
+      }
+      const onFailure = onFirstFailure(now, budget, cooldown)
       const first = budget === undefined ? attempt(0) : Effect.map(attempt(0), (value) => {
         budget.unsafeSucceeded(0)
         return value
@@ -340,6 +344,26 @@ export const runWithRetry = <A, E, R, R2 = never>(
       // A call that waited reports how it ended, so that a status line showing the wait is cleared.
       return Effect.catchAll(waited ? Effect.tap(first, succeededAfterWait) : first, onFailure)
     })
+
+  /** The first attempt's handlers under a budget (without a deadline or cool-down), kept for the last budget seen. */
+  let lastBudget: RetryBudget.Service | undefined
+  let lastHandlers: {
+    readonly onFailure: (error: E) => Effect.Effect<A, E, R | R2>
+    readonly onSuccess: (value: A) => Effect.Effect<A>
+  } | undefined
+  const handlersFor = (budget: RetryBudget.Service) => {
+    if (budget !== lastBudget || lastHandlers === undefined) {
+      lastBudget = budget
+      lastHandlers = {
+        onFailure: onFirstFailure(0, budget, undefined),
+        onSuccess: (value: A) => {
+          budget.unsafeSucceeded(0)
+          return Effect.succeed(value)
+        }
+      }
+    }
+    return lastHandlers
+  }
 
   const succeededAfterWait = () =>
     Effect.uninterruptibleMask((restore) =>
