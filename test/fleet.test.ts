@@ -139,7 +139,8 @@ describeRedis("a fleet of processes sharing budgets through Redis", () => {
         prefix,
         redisTimeoutMs: 2000,
         urls: [limited.url, free.url],
-        durationMs: 3500,
+        // Long enough that the cool-down ends well before the run does, even when the processes start slowly.
+        durationMs: 5000,
         spacingMs: 50
       }
       const replies = await fleet.run(Array.from({ length: 4 }, () => job))
