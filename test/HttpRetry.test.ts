@@ -3,9 +3,8 @@ import { describe, expect, it, layer } from "@effect/vitest"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Cause, Chunk, Duration, Effect, Exit, Fiber, Layer, Option, Stream } from "effect"
 import { RetryObserver, RetryPolicy } from "../src/index.js"
-import type { RetryEvent } from "../src/index.js"
 import { HttpRetry } from "../src/http/index.js"
-import { captureLogs, logText } from "./helpers.js"
+import { captureLogs, collectEvents, logText } from "./helpers.js"
 import * as Http from "node:http"
 import type * as Net from "node:net"
 import { inspect } from "node:util"
@@ -14,10 +13,7 @@ import { clients, closedPort, cutMidBody, status, TestServer, TestServerLive } f
 // Short delays keep the loopback suite quick; the Retry-After tests use real seconds.
 const fast = RetryPolicy.make({ baseDelay: "10 millis", maxDelay: "50 millis", jitter: "none" })
 
-const recorder = () => {
-  const events: Array<RetryEvent.RetryEvent> = []
-  return { events, onEvent: (event: RetryEvent.RetryEvent) => Effect.sync(() => void events.push(event)) }
-}
+const recorder = collectEvents
 
 const gaps = (hits: ReadonlyArray<{ readonly at: number }>) => hits.slice(1).map((hit, i) => hit.at - hits[i]!.at)
 

@@ -18,18 +18,15 @@ import { NodeHttpClient, NodeHttpServerRequest } from "@effect/platform-node"
 import { expect, layer } from "@effect/vitest"
 import { Cause, Chunk, Effect, Exit, Layer, Option, Redacted, Schema, Stream } from "effect"
 import { inspect } from "node:util"
-import type { RetryEvent } from "../src/index.js"
 import { RetryPolicy } from "../src/index.js"
 import { HttpRetry } from "../src/http/index.js"
+import { collectEvents } from "./helpers.js"
 import { TestServer, TestServerLive } from "./support/server.js"
 
 // The SDKs' shape with short delays, so the suite stays quick.
 const policy = HttpRetry.llmPolicy.pipe(RetryPolicy.update({ baseDelay: "20 millis", maxDelay: "100 millis" }))
 
-const recorder = () => {
-  const events: Array<RetryEvent.RetryEvent> = []
-  return { events, onEvent: (event: RetryEvent.RetryEvent) => Effect.sync(() => void events.push(event)) }
-}
+const recorder = collectEvents
 
 /** Bounds a call: a hang fails the test (as a defect) instead of holding it. */
 const bounded = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>

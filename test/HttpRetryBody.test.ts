@@ -11,16 +11,13 @@ import { Chunk, Effect, Layer, Stream } from "effect"
 import { Readable } from "node:stream"
 import { FormData as UndiciFormData } from "undici"
 import { RetryPolicy } from "../src/index.js"
-import type { RetryEvent } from "../src/index.js"
 import { HttpRetry } from "../src/http/index.js"
+import { collectEvents } from "./helpers.js"
 import { clients, TestServer, TestServerLive } from "./support/server.js"
 
 const fast = RetryPolicy.make({ baseDelay: "10 millis", maxDelay: "50 millis", jitter: "none" })
 
-const recorder = () => {
-  const events: Array<RetryEvent.RetryEvent> = []
-  return { events, onEvent: (event: RetryEvent.RetryEvent) => Effect.sync(() => void events.push(event)) }
-}
+const recorder = collectEvents
 
 const payload = "line one\nline two\n"
 const encoder = new TextEncoder()

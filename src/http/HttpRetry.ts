@@ -18,7 +18,6 @@ import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { runWithRetry } from "../internal/loop.js"
@@ -265,7 +264,7 @@ const safeUrl = (request: ClientRequest.HttpClientRequest): string =>
 /** The origin of a request (`https://api.example.com`), the default cool-down key. */
 const originOf = (request: ClientRequest.HttpClientRequest): string =>
   Option.match(ClientRequest.toUrl(request), {
-    onNone: () => request.url.split(/[?#]/)[0] ?? "",
+    onNone: () => (request.url.split(/[?#]/)[0] ?? "").replace(USERINFO, "$1"),
     onSome: (url) => url.origin
   })
 
@@ -563,6 +562,8 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: Options = {}) => {
         ? request
         : ClientRequest.setHeader(request, resolved.attemptHeader, String(retries))
 
+    const listener = options.onEvent
+
     const retryLoop = (request: ClientRequest.HttpClientRequest, method: string) => {
       const describe = describer(request, method)
       // A retryable response not handed out yet: released before the next attempt.
@@ -575,46 +576,47 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: Options = {}) => {
             return Effect.fail(new RetryableStatus({ response, retryAfter }))
           })
           : Effect.succeed(response)
-      // Suspended: the runner may build the next attempt before its backoff
-      // sleep, and the pending response must stay visible to `releasePending`
-      // until the attempt really starts.
-      const attempt = (retries: number) =>
-        Effect.suspend(() => {
-          const previous = pending
-          pending = undefined
-          const send = Effect.flatMap(sendOnce(withAttemptHeader(request, retries)), judge)
-          return previous === undefined
-            ? send
-            : Effect.zipRight(discard(previous, resolved.drainLimit), send)
-        })
+      // The runner may build the next attempt before its backoff sleep: the
+      // pending response stays visible to `releasePending` until the attempt
+      // really starts, and only then is it cleared and drained.
+      const attempt = (retries: number) => {
+        const send = Effect.flatMap(sendOnce(withAttemptHeader(request, retries)), judge)
+        const previous = pending
+        if (previous === undefined) return send
+        return Effect.zipRight(
+          Effect.suspend(() => {
+            if (pending === previous) pending = undefined
+            return discard(previous, resolved.drainLimit)
+          }),
+          send
+        )
+      }
       // Interrupted while a retryable response waits for its retry (in the
       // backoff sleep): that response will never be handed out, so its
-      // connection is released at once, not when the client closes.
-      const releasePending = Effect.suspend(() => {
+      // connection is released at once, not when the client closes. The hook
+      // is the call's closing event ("interrupted"), which the runner delivers
+      // on a fiber of its own: nothing is added to a call that succeeds at once.
+      const releasePending = (): Effect.Effect<void> => {
         const response = pending
         pending = undefined
-        // The drain runs on a fiber of its own: this one is being interrupted,
-        // and its time limit must be able to cut the drain (which aborts the
-        // connection) rather than skip it.
-        return response === undefined
-          ? Effect.void
-          : Effect.flatMap(Effect.fork(Effect.interruptible(discard(response, RELEASE_LIMIT))), Fiber.join)
+        return response === undefined ? Effect.void : discard(response, RELEASE_LIMIT)
+      }
+      const onEvent = (event: RetryEvent.RetryEvent): Effect.Effect<void> => {
+        const own = listener === undefined ? Effect.void : listener(event)
+        return event._tag === "GaveUp" && event.reason === "interrupted" ? Effect.zipRight(releasePending(), own) : own
+      }
+      return runWithRetry(attempt, policy, {
+        isRetryable: isRetryableFailure,
+        onEvent,
+        hint: Classify.hintOf,
+        budget: options.budget,
+        describe,
+        recover: (error) => error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error),
+        cooldown: resolved.cooldown === "off" ? undefined : {
+          key: cooldownKeyOf(request),
+          firstAttempts: resolved.cooldown === "all"
+        }
       })
-      return Effect.onInterrupt(
-        runWithRetry(attempt, policy, {
-          isRetryable: isRetryableFailure,
-          onEvent: options.onEvent,
-          hint: Classify.hintOf,
-          budget: options.budget,
-          describe,
-          recover: (error) => error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error),
-          cooldown: resolved.cooldown === "off" ? undefined : {
-            key: cooldownKeyOf(request),
-            firstAttempts: resolved.cooldown === "all"
-          }
-        }),
-        () => releasePending
-      )
     }
 
     const keyOf = options.cooldownKey ?? originOf

@@ -34,22 +34,27 @@ const printableName = (name: string) => JSON.stringify(name.length > 64 ? `${nam
  * secret (a pasted API key with a trailing newline is the usual case).
  */
 export const invalidHeaders = (headers: Headers.Headers): ReadonlyArray<InvalidHeader> => {
-  const found: Array<InvalidHeader> = []
+  // Allocated only when something is wrong: this runs on every request.
+  let found: Array<InvalidHeader> | undefined
   for (const name of Object.keys(headers)) {
     if (!TOKEN.test(name)) {
+      found ??= []
       found.push({ name, description: `header name ${printableName(name)} is not a valid HTTP token` })
       continue
     }
     const problem = valueProblem(headers[name]!)
     if (problem !== undefined) {
+      found ??= []
       found.push({
         name,
         description: `the value of header ${printableName(name)} ${problem}; header values may not contain CR, LF, NUL or other control characters (value not shown)`
       })
     }
   }
-  return found
+  return found ?? NONE
 }
+
+const NONE: ReadonlyArray<InvalidHeader> = []
 
 /** A header HTTP forbids, and what is wrong with it. */
 export interface InvalidHeader {
