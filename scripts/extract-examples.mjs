@@ -1,6 +1,11 @@
-// Extracts every TypeScript example so that `tsc` type-checks it: the ```ts
-// blocks of README.md and docs/*.md, and the @example blocks of the JSDoc in
-// src/. Each becomes a module under .examples/, named after where it came from.
+// Extracts every TypeScript example so that `tsc` type-checks it the way a user
+// compiles it: the ```ts blocks of README.md and docs/*.md, and the @example
+// blocks of the JSDoc in src/. Each becomes a module of its own under
+// .examples/, named after where it came from, and .examples/tsconfig.json
+// checks them under `strict` alone (no src, no tests in the program), with
+// "effect-retry" resolved through the package's own "exports" to the built
+// declarations in dist/ (package self-reference), as in a user's project.
+// Run `npm run build` first: `npm run typecheck:examples` does both.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
 
@@ -45,4 +50,19 @@ for (const [path, blocks] of sources) {
     count++
   })
 }
+// A user's project: strict, Node's ESM resolution, nothing of this repository's stricter settings.
+const tsconfig = {
+  compilerOptions: {
+    strict: true,
+    target: "ES2022",
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    lib: ["ES2022", "DOM"],
+    types: ["node"],
+    skipLibCheck: true,
+    noEmit: true
+  },
+  include: ["*.ts"]
+}
+writeFileSync(join(out, "tsconfig.json"), JSON.stringify(tsconfig, null, 2) + "\n")
 console.log(`extracted ${count} examples into .examples/`)

@@ -91,9 +91,13 @@ export interface Options<E> {
  * @category combinators
  */
 export const retry: {
+  <In = unknown, R2 = never>(
+    policy: RetryPolicy | Schedule.Schedule<unknown, In, R2>,
+    options?: Options<never> & { readonly while?: undefined }
+  ): <A, E extends In, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R | R2>
   <E, R2 = never>(
     policy: RetryPolicy | Schedule.Schedule<unknown, NoInfer<E>, R2>,
-    options?: Options<NoInfer<E>>
+    options: Options<NoInfer<E>>
   ): <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R | R2>
   <A, E, R, R2 = never>(
     self: Effect.Effect<A, E, R>,

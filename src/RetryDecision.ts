@@ -243,3 +243,25 @@ export const backoff: (
   previousMillis: number,
   draw: number
 ) => number = internal.backoffMillis
+
+/**
+ * `backoff`, drawing its jitter from Effect's `Random` (nothing is drawn for
+ * jitter `"none"`).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Random } from "effect"
+ * import { RetryDecision } from "effect-retry"
+ *
+ * const plan = { baseMillis: 100, factor: 2, jitter: "full", capMillis: 1000 } as const
+ * const delay = RetryDecision.drawBackoff(plan, 2, 100).pipe(Effect.withRandom(Random.make(7)))
+ * ```
+ *
+ * @since 0.2.0
+ * @category decisions
+ */
+export const drawBackoff: (
+  plan: Pick<Plan, "baseMillis" | "factor" | "jitter" | "capMillis">,
+  retry: number,
+  previousMillis: number
+) => Effect.Effect<number> = internal.drawBackoff

@@ -166,11 +166,14 @@ export const backoff = (options: BackoffOptions = {}): Schedule.Schedule<Duratio
     { retry: 0, previousMillis: baseMillis },
     (now, _input, state) => {
       const retry = state.retry + 1
-      const next = (draw: number): Step<State, Duration.Duration> => {
-        const millis = Decision.backoffMillis(plan, retry, state.previousMillis, draw)
-        return [{ retry, previousMillis: millis }, Duration.millis(millis), continueAfter(now, millis)]
-      }
-      return Delay.jitterDraws(jitter) ? Effect.map(Random.next, next) : Effect.succeed(next(0))
+      return Effect.map(
+        Decision.drawBackoff(plan, retry, state.previousMillis),
+        (millis): Step<State, Duration.Duration> => [
+          { retry, previousMillis: millis },
+          Duration.millis(millis),
+          continueAfter(now, millis)
+        ]
+      )
     }
   )
 }

@@ -5,7 +5,8 @@
  * text chart and optionally an SVG file; then the time budget and the
  * Retry-After rules.
  *
- * The bands are computed from the jitter formulas of `RetrySchedule`:
+ * The bands are computed by the library's decision core (`RetryDecision`),
+ * whose jitter formulas are those of `RetrySchedule`:
  * d = baseDelay · factor^(n-1) for retry n, then
  * - none: d; full: uniform 0..d; equal: d/2 + uniform 0..d/2;
  * - a range {min, max}: d · uniform min..max;
@@ -23,8 +24,8 @@ import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { RetryPolicy, RetrySchedule } from "effect-retry"
-import * as Delay from "./delayArithmetic.js"
+import { RetryDecision } from "effect-retry"
+import type { RetryPolicy } from "effect-retry"
 import { valueFlag } from "./argv.js"
 import { CliFailure, FAILURE } from "./errors.js"
 import { allPolicyFlags, givenFlags, type PolicyFlags, resolvePolicy } from "./options.js"
@@ -66,13 +67,9 @@ export const MAX_ROWS = 50
 /** Simulated calls for the medians that have no closed form (odd, so the median is one sample). */
 const SAMPLES = 100_001
 
-/** The band of one delay before the cap, for the jitters with a closed form: the lowest, middle and highest draw. */
-const rawBand = (jitter: Exclude<RetrySchedule.Jitter, "decorrelated">, d: number): readonly [number, number, number] =>
-  [0, 0.5, 1].map((draw) => Delay.jitterMillis(jitter, d, draw, d, d, Infinity)) as unknown as readonly [
-    number,
-    number,
-    number
-  ]
+/** The delay before retry `retry` for a draw, by the library's own decision core; `uncapped` leaves out the cap. */
+const delayFor = (plan: RetryDecision.Plan, retry: number, previous: number, draw: number, uncapped = false): number =>
+  RetryDecision.backoff(uncapped ? { ...plan, capMillis: Infinity } : plan, retry, previous, draw)
 
 /** A small seeded generator (mulberry32), so that estimates are the same on every run. */
 const seeded = (seed: number) => () => {
@@ -83,25 +80,19 @@ const seeded = (seed: number) => () => {
 }
 
 /**
- * One simulated call: the delays before retries 1..count, by the same
- * arithmetic as the library (jitter, then the cap; decorrelated jitter
- * remembers the capped delay before, starting from the base).
+ * One simulated call: the delays before retries 1..count, each decided by the
+ * library's `RetryDecision` (jitter, then the cap; decorrelated jitter
+ * remembers the capped delay before, starting from the base), with draws from
+ * `draw`. Hints and the total budget are left out: explain shows them apart.
  */
-const simulate = (
-  jitter: RetrySchedule.Jitter,
-  base: number,
-  factor: number,
-  cap: number,
-  count: number,
-  draw: () => number
-): Array<number> => {
+const simulate = (plan: RetryDecision.Plan, count: number, draw: () => number): Array<number> => {
   const delays: Array<number> = []
-  let previous = base
+  let previous = plan.baseMillis
   for (let retry = 1; retry <= count; retry++) {
-    const d = Delay.exponentialMillis(base, factor, retry)
-    const u = Delay.jitterDraws(jitter) ? draw() : 0
-    const jittered = Delay.jitterMillis(jitter, d, u, base, previous, cap)
-    const delay = Math.min(jittered, cap)
+    const input = { attempt: retry, retryable: true, previousMillis: previous, elapsedMillis: 0 }
+    const draws = Array.from({ length: RetryDecision.draws(plan, input) }, draw)
+    const decision = RetryDecision.decide(plan, input, draws)
+    const delay = decision._tag === "Retry" ? decision.backoffMillis : 0
     previous = delay
     delays.push(delay)
   }
@@ -135,15 +126,13 @@ const select = (values: Float64Array, k: number): number => {
 }
 
 /** The medians of each delay and of each running total over many simulated calls. */
-const simulatedMedians = (policy: RetryPolicy.RetryPolicy, count: number) => {
-  const base = Duration.toMillis(policy.baseDelay)
-  const cap = Duration.toMillis(policy.maxDelay)
+const simulatedMedians = (plan: RetryDecision.Plan, count: number) => {
   const draw = seeded(0x5eed)
   const delays = Array.from({ length: count }, () => new Float64Array(SAMPLES))
   const totals = Array.from({ length: count }, () => new Float64Array(SAMPLES))
   for (let sample = 0; sample < SAMPLES; sample++) {
     let total = 0
-    simulate(policy.jitter, base, policy.factor, cap, count, draw).forEach((delay, i) => {
+    simulate(plan, count, draw).forEach((delay, i) => {
       total += delay
       delays[i]![sample] = delay
       totals[i]![sample] = total
@@ -164,41 +153,41 @@ const fitOf = (total: Band, budget: number | undefined): BudgetFit | undefined =
 export const explainPolicy = (policy: RetryPolicy.RetryPolicy): Explanation => {
   const retries = policy.maxAttempts - 1
   const count = Math.min(retries, MAX_ROWS)
-  const base = Duration.toMillis(policy.baseDelay)
-  const cap = Duration.toMillis(policy.maxDelay)
+  // The decision core's plan, without hints or the total budget (shown apart).
+  const plan: RetryDecision.Plan = { ...RetryDecision.plan(policy), maxElapsedMillis: undefined, hints: undefined }
+  const base = plan.baseMillis
+  const cap = plan.capMillis
   const budget = Option.getOrUndefined(Option.map(policy.maxElapsed, Duration.toMillis))
-  const jitter = policy.jitter
 
-  // Bands before the total: exact bounds always; medians exact except for decorrelated jitter.
+  // Bands before the total: exact bounds always (the lowest and highest draw);
+  // medians exact except for decorrelated jitter after its first retry.
   const bands: Array<{ min: number; median: number | undefined; max: number; symmetric: boolean }> = []
   let decorrelatedMax = base
   for (let retry = 1; retry <= count; retry++) {
-    if (jitter === "decorrelated" && retry === 1) {
-      // The delay before is the base: a plain uniform in base..3 x base.
-      decorrelatedMax = Math.min(cap, 3 * base)
+    if (plan.jitter === "decorrelated") {
+      // Uniform in base..3 x the delay before, which is the base before the first retry.
+      const previousMax = decorrelatedMax
+      decorrelatedMax = delayFor(plan, retry, previousMax, 1)
       bands.push({
-        min: Math.min(base, cap),
-        median: Math.min(2 * base, cap),
+        min: delayFor(plan, retry, previousMax, 0),
+        median: retry === 1 ? delayFor(plan, retry, base, 0.5) : undefined,
         max: decorrelatedMax,
-        symmetric: 3 * base <= cap || base >= cap
+        symmetric: retry === 1 && (delayFor(plan, retry, base, 1, true) <= cap || base >= cap)
       })
-    } else if (jitter === "decorrelated") {
-      decorrelatedMax = Math.min(cap, Math.max(base, 3 * decorrelatedMax))
-      bands.push({ min: Math.min(base, cap), median: undefined, max: decorrelatedMax, symmetric: false })
     } else {
-      const [low, middle, high] = rawBand(jitter, base * Math.pow(policy.factor, retry - 1))
+      const [low, middle, high] = [0, 0.5, 1].map((draw) => delayFor(plan, retry, base, draw)) as [number, number, number]
       bands.push({
-        min: Math.min(low, cap),
-        median: Math.min(middle, cap),
-        max: Math.min(high, cap),
+        min: low,
+        median: middle,
+        max: high,
         // Uniform and either untouched or flattened by the cap: symmetric about its median.
-        symmetric: high <= cap || low >= cap
+        symmetric: delayFor(plan, retry, base, 1, true) <= cap || delayFor(plan, retry, base, 0, true) >= cap
       })
     }
   }
 
   const needsSimulation = bands.some((band) => band.median === undefined || !band.symmetric)
-  const simulated = needsSimulation ? simulatedMedians(policy, count) : undefined
+  const simulated = needsSimulation ? simulatedMedians(plan, count) : undefined
 
   const steps: Array<Step> = []
   let totalMin = 0

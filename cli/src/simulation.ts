@@ -18,8 +18,8 @@
  *   token bucket and a ratio budget; the result is the requests the backend
  *   received per call made.
  *
- * The jitter arithmetic is the library's (./delayArithmetic.ts until the
- * library publishes it) and the budgets are `RetryBudget`'s. With a policy
+ * Every wait is decided by the library's decision core (`RetryDecision`) and
+ * the budgets are `RetryBudget`'s. With a policy
  * of the user's (`policy`), the amplification and fleet callers retry under
  * it and the contention table gets a row "policy" with its backoff. Time is virtual and randomness is seeded (`Random.make`), so
  * a run gives the same numbers every time. By default time is kept by a
@@ -42,8 +42,7 @@ import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import { mkdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import * as Delay from "./delayArithmetic.js"
-import { Retry, RetryBudget, Retryable, RetryPolicy } from "effect-retry"
+import { Retry, RetryBudget, RetryDecision, Retryable, RetryPolicy } from "effect-retry"
 import { renderTable } from "./table.js"
 
 // ---------------------------------------------------------------------------
@@ -383,7 +382,7 @@ const travel = (options: SimulationOptions, waitMillis: number, legs: number): E
   )
 
 /** The jitter of a strategy, or `undefined` for no backoff at all. */
-const jitterOf = (strategy: Strategy): Delay.Jitter | undefined => {
+const jitterOf = (strategy: Strategy): RetryDecision.Plan["jitter"] | undefined => {
   switch (strategy) {
     case "none":
       return undefined
@@ -455,31 +454,33 @@ export interface Backoff {
 }
 
 /**
- * The wait before retry number `retry` (1-based), as in the study:
- * `min(cap, base·2^retry)` (so `exponentialMillis` of retry + 1), then the
- * library's jitter; decorrelated jitter reads the previous wait instead.
+ * The wait before retry number `retry` (1-based), by the library's decision
+ * core (`RetryDecision`). A policy's wait is exactly what `Retry.retry` would
+ * wait: jitter, then the cap. The study caps before jitter:
+ * `uniform(0, min(cap, base·2^retry))`; that is the core's backoff for a plan
+ * whose first delay is the capped exponential (decorrelated jitter reads the
+ * previous wait instead, capped after).
  */
 export const backoffMillis = (
-  jitter: Delay.Jitter | undefined,
+  jitter: RetryDecision.Plan["jitter"] | undefined,
   retry: number,
   previousMillis: number,
   options: Backoff
 ): Effect.Effect<number> => {
   if (jitter === undefined) return Effect.succeed(0)
-  const { baseMillis, capMillis } = options
-  const exponential = Math.min(
-    capMillis,
-    Delay.exponentialMillis(baseMillis, options.factor ?? 2, retry + (options.firstExponent ?? 1))
-  )
-  const jittered = (draw: number) =>
-    Math.min(capMillis, Delay.jitterMillis(jitter, exponential, draw, baseMillis, previousMillis, capMillis))
-  return Delay.jitterDraws(jitter) ? Effect.map(Random.next, jittered) : Effect.succeed(jittered(0))
+  const plan = { baseMillis: options.baseMillis, factor: options.factor ?? 2, jitter, capMillis: options.capMillis }
+  const firstExponent = options.firstExponent ?? 1
+  if (firstExponent === 0 || jitter === "decorrelated") {
+    return RetryDecision.drawBackoff(plan, retry + firstExponent, previousMillis)
+  }
+  const cappedFirst = RetryDecision.backoff({ ...plan, jitter: "none" }, retry + firstExponent, 0, 0)
+  return RetryDecision.drawBackoff({ ...plan, baseMillis: cappedFirst, factor: 1 }, 1, previousMillis)
 }
 
 /** What a contending client needs: the store, its strategy and budget, and the options. */
 interface ContentionWorld {
   readonly store: Store
-  readonly jitter: Delay.Jitter | undefined
+  readonly jitter: RetryDecision.Plan["jitter"] | undefined
   readonly backoff: Backoff
   /** Write attempts after which a client gives up (the policy's maxAttempts; unbounded in the study). */
   readonly maxCalls: number

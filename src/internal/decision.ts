@@ -133,6 +133,16 @@ export const backoffMillis = (
     plan.capMillis
   )
 
+/** `backoffMillis` with its jitter draw taken from Effect's `Random` (none for `"none"`). */
+export const drawBackoff = (
+  plan: Pick<Plan, "baseMillis" | "factor" | "jitter" | "capMillis">,
+  retry: number,
+  previousMillis: number
+): Effect.Effect<number> =>
+  Delay.jitterDraws(plan.jitter)
+    ? Effect.map(Random.next, (draw) => backoffMillis(plan, retry, previousMillis, draw))
+    : Effect.succeed(backoffMillis(plan, retry, previousMillis, 0))
+
 /**
  * The decision after a failed attempt, given the random draws the step takes
  * (`draws(plan, input)` of them, in order: jitter first, then the hint's
