@@ -1,6 +1,12 @@
+import { HttpClient, type HttpClientRequest } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, TestClock } from "effect"
-import { Retry, RetryCooldown, RetryEvent, RetryPolicy } from "../src/index.js"
+import { Duration, Effect, Fiber, Layer, TestClock } from "effect"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { performance } from "node:perf_hooks"
+import { HttpRetry } from "../src/http/index.js"
+import { Retry, RetryCooldown, RetryEvent, RetryLog, RetryPolicy } from "../src/index.js"
 import { Busy, collectEvents, track } from "./helpers.js"
 
 describe("RetryCooldown.layerMemory", () => {
@@ -132,4 +138,130 @@ describe("Retry.retry with a RetryCooldown", () => {
       expect(events.events.map((e) => e._tag)).toEqual(["Retrying", "GaveUp"])
       expect(events.events[1]).toMatchObject({ reason: "interrupted", attempts: 0 })
     }).pipe(Effect.provide(RetryCooldown.layerMemory)))
+})
+
+describe("HttpRetry.withRetry with RetryCooldown.layerMemory (loopback servers, real time)", () => {
+  interface Server {
+    readonly url: string
+    readonly arrivals: Array<number>
+    firstAnswered: number
+    readonly close: () => Promise<void>
+  }
+  /** A loopback server answering request number `limitedAt` 429 Retry-After: 1, every other 200. */
+  const serve = (limitedAt: number | undefined): Promise<Server> =>
+    new Promise((resolve) => {
+      const server = createServer((_, response) => {
+        state.arrivals.push(performance.now())
+        if (state.arrivals.length === limitedAt) {
+          response.writeHead(429, { "retry-after": "1" }).end("slow down")
+          state.firstAnswered = performance.now()
+        } else response.writeHead(200).end("ok")
+      })
+      const state: Server = {
+        url: "",
+        arrivals: [],
+        firstAnswered: Number.NaN,
+        close: () => new Promise((done) => server.close(() => done()))
+      }
+      server.listen(0, "127.0.0.1", () =>
+        resolve(Object.assign(state, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat` })))
+    })
+
+  const policy = RetryPolicy.make({
+    baseDelay: "20 millis",
+    jitter: "none",
+    maxAttempts: 2,
+    retryAfter: { max: "5 seconds", whenAboveMax: "clamp", spread: 0 }
+  })
+
+  /**
+   * Eight fibers of one process, each calling `url` every 25 ms for `millis`;
+   * `sends` gets the time each attempt is handed to the HTTP client.
+   */
+  const eightFibers = (url: string, millis: number, options: HttpRetry.Options, sends: Array<number> = []) =>
+    Effect.gen(function*() {
+      const inner = HttpClient.transformResponse(
+        yield* HttpClient.HttpClient,
+        (response) => Effect.zipRight(Effect.sync(() => sends.push(performance.now())), response)
+      )
+      const client = inner.pipe(HttpRetry.withRetry(policy, options))
+      const end = performance.now() + millis
+      const one = Effect.gen(function*() {
+        while (performance.now() < end) {
+          const response = yield* client.get(url)
+          yield* response.text
+          yield* Effect.sleep("25 millis")
+        }
+      })
+      yield* Effect.all(Array.from({ length: 8 }, () => Effect.scoped(one)), { concurrency: "unbounded" })
+    })
+
+  it("one 429 Retry-After: 1 stops the other fibers calling that origin for 1 s; another origin goes on", async () => {
+    // The 429 comes once all eight fibers are under way (their first requests leave together).
+    const limited = await serve(40)
+    const free = await serve(undefined)
+    const sends: Array<number> = []
+    let toldAt = Number.NaN
+    const onEvent = (event: RetryEvent.RetryEvent) =>
+      Effect.sync(() => {
+        if (event._tag === "Retrying" && event.delayFrom === "retry-after") toldAt = performance.now()
+      })
+    try {
+      await Effect.runPromise(
+        Effect.all([
+          eightFibers(limited.url, 1800, { cooldown: "all", onEvent }, sends),
+          eightFibers(free.url, 1800, { cooldown: "all" })
+        ], { concurrency: "unbounded" }).pipe(
+          Effect.provide(Layer.merge(RetryCooldown.layerMemory, NodeHttpClient.layerUndici)),
+          RetryLog.off
+        )
+      )
+      // From the moment the fiber that got the 429 announced its retry (the
+      // cool-down is recorded just before), no fiber hands a request for that
+      // origin to the client until the second is over; requests already handed
+      // over may still arrive, so this counts sends, not arrivals.
+      expect(toldAt).toBeGreaterThan(0)
+      expect(sends.filter((at) => at > toldAt && at < toldAt + 900)).toEqual([])
+      expect(sends.filter((at) => at >= toldAt + 900).length).toBeGreaterThan(0)
+      expect(free.arrivals.filter((at) => at > toldAt && at < toldAt + 900).length).toBeGreaterThan(8)
+    } finally {
+      await limited.close()
+      await free.close()
+    }
+  })
+
+  it("cooldown \"off\" ignores it, and a cooldownKey keeps two API keys of one origin apart", async () => {
+    const limited = await serve(1)
+    try {
+      const key = (request: HttpClientRequest.HttpClientRequest) => `${new URL(request.url).origin}#${request.headers["x-key-fingerprint"]}`
+      await Effect.runPromise(Effect.gen(function*() {
+        const client = (yield* HttpClient.HttpClient).pipe(HttpRetry.withRetry(policy, { cooldown: "all", cooldownKey: key }))
+        const off = (yield* HttpClient.HttpClient).pipe(HttpRetry.withRetry(policy, { cooldown: "off" }))
+        // Key "a" receives the 429 (and its retry waits 1 s); key "b" and the client with cool-downs off go on meanwhile.
+        const a = yield* Effect.fork(Effect.scoped(client.get(limited.url, { headers: { "x-key-fingerprint": "a" } })))
+        yield* Effect.sleep("100 millis")
+        yield* Effect.scoped(client.get(limited.url, { headers: { "x-key-fingerprint": "b" } }))
+        yield* Effect.scoped(off.get(limited.url))
+        yield* Fiber.join(a)
+      }).pipe(Effect.provide(Layer.merge(RetryCooldown.layerMemory, NodeHttpClient.layerUndici)), RetryLog.off))
+      const t0 = limited.firstAnswered
+      // 429, then "b" and "off" during the cool-down, then a's retry after it.
+      expect(limited.arrivals).toHaveLength(4)
+      expect(limited.arrivals[1]! - t0).toBeLessThan(900)
+      expect(limited.arrivals[2]! - t0).toBeLessThan(900)
+      expect(limited.arrivals[3]! - t0).toBeGreaterThanOrEqual(950)
+    } finally {
+      await limited.close()
+    }
+  })
+})
+
+describe("Retry.retry's cooldown option", () => {
+  it("rejects a missing key or an unknown field with a typed error naming it", () => {
+    const policy = RetryPolicy.default
+    expect(() => Retry.retry(Effect.void, policy, { cooldown: { key: "" } })).toThrow(/cooldown\.key/)
+    expect(() => Retry.retry(Effect.void, policy, { cooldown: { key: "k", firstAttempt: true } as never })).toThrow(
+      /cooldown\.firstAttempt/
+    )
+  })
 })

@@ -3,9 +3,14 @@ import { dual } from "effect/Function"
 import type { Options } from "../Retry.js"
 import type * as RetryEvent from "../RetryEvent.js"
 import { type Engine, runWithRetry } from "./loop.js"
+import * as Validate from "./validate.js"
 
 const loopOptions = <E>(options: Options<E>) => {
   const cooldown = options.cooldown
+  if (cooldown !== undefined) {
+    Validate.knownKeys("cooldown", Validate.record("cooldown", cooldown), ["key", "firstAttempts"])
+    Validate.label("cooldown.key", cooldown.key)
+  }
   return {
     isRetryable: options.while,
     onEvent: options.onEvent,

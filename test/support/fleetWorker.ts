@@ -7,8 +7,8 @@
  */
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Cause, Deferred, Duration, Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
-import { RetryBudget, RetryPolicy } from "../../src/index.js"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Schedule } from "effect"
+import { RetryBudget, RetryCooldown, RetryPolicy } from "../../src/index.js"
 import { HttpRetry } from "../../src/http/index.js"
 import { RedisBudget, RedisCooldown, RedisStore } from "../../src/redis/index.js"
 
@@ -75,7 +75,16 @@ export interface CallReport {
 
 export type Reply =
   | { readonly kind: "ready" }
-  | { readonly kind: "done"; readonly calls: ReadonlyArray<CallReport>; readonly granted?: number; readonly unhandled: number }
+  | {
+    readonly kind: "done"
+    readonly calls: ReadonlyArray<CallReport>
+    readonly granted?: number
+    readonly unhandled: number
+    /** Cool-down job: when (wall-clock ms) each attempt was handed to the HTTP client, per origin. */
+    readonly sends?: ReadonlyArray<{ readonly origin: string; readonly at: number }>
+    /** Cool-down job: when (wall-clock ms) this process first saw a cool-down for the first URL's origin. */
+    readonly learnedAt?: number
+  }
   | { readonly kind: "failed"; readonly message: string }
 
 let unhandled = 0
@@ -184,6 +193,9 @@ const runBurst = (job: Extract<Job, { kind: "burst" }>) =>
     return grants.filter(Option.isSome).length
   }).pipe(Effect.scoped, Effect.provide(RedisStore.layer({ url: job.redisUrl, prefix: job.prefix, timeout: "10 seconds", connectTimeout: "5 seconds" })))
 
+/** Wall-clock milliseconds, comparable between the processes of one machine. */
+const wallClock = () => performance.timeOrigin + performance.now()
+
 const runCooldown = (job: Extract<Job, { kind: "cooldown" }>) =>
   Effect.gen(function*() {
     const policy = RetryPolicy.make({
@@ -192,8 +204,25 @@ const runCooldown = (job: Extract<Job, { kind: "cooldown" }>) =>
       maxAttempts: 2,
       retryAfter: { max: "5 seconds", whenAboveMax: "clamp", spread: 0 }
     })
-    const client = (yield* HttpClient.HttpClient).pipe(HttpRetry.withRetry(policy, { cooldown: "all" }))
+    const sends: Array<{ origin: string; at: number }> = []
+    const inner = HttpClient.transform(
+      yield* HttpClient.HttpClient,
+      (response, request) =>
+        Effect.zipRight(Effect.sync(() => sends.push({ origin: new URL(request.url).origin, at: wallClock() })), response)
+    )
+    const client = inner.pipe(HttpRetry.withRetry(policy, { cooldown: "all" }))
+    // Watches this process's view of the first URL's cool-down, to tell when it learned of it.
+    const cooldown = yield* RetryCooldown.RetryCooldown
+    const watched = new URL(job.urls[0]!).origin
+    let learnedAt: number | undefined
+    const watch = Effect.repeat(
+      Effect.sync(() => {
+        if (learnedAt === undefined && cooldown.unsafeRemaining(watched, Date.now()) > 0) learnedAt = wallClock()
+      }),
+      Schedule.spaced("2 millis")
+    )
     yield* barrier
+    const watcher = yield* Effect.fork(watch)
     const end = performance.now() + job.durationMs
     const reports = yield* Effect.forEach(job.urls, (url) =>
       Effect.gen(function*() {
@@ -204,7 +233,8 @@ const runCooldown = (job: Extract<Job, { kind: "cooldown" }>) =>
         }
         return out
       }), { concurrency: "unbounded" })
-    return reports.flat()
+    yield* Fiber.interrupt(watcher)
+    return { calls: reports.flat(), sends, learnedAt }
   }).pipe(
     Effect.provide(Layer.merge(RedisCooldown.layer.pipe(Layer.provide(storeOf(job))), NodeHttpClient.layerUndici))
   )
@@ -215,7 +245,13 @@ process.once("message", (job: Job) => {
       case "http":
         return Effect.map(runHttp(job), (calls): Reply => ({ kind: "done", calls, unhandled }))
       case "cooldown":
-        return Effect.map(runCooldown(job), (calls): Reply => ({ kind: "done", calls, unhandled }))
+        return Effect.map(runCooldown(job), ({ calls, learnedAt, sends }): Reply => ({
+          kind: "done",
+          calls,
+          unhandled,
+          sends,
+          ...(learnedAt === undefined ? {} : { learnedAt })
+        }))
       case "burst":
         return Effect.map(runBurst(job), (granted): Reply => ({ kind: "done", calls: [], granted, unhandled }))
     }

@@ -69,8 +69,16 @@ export const make = (store: Store): Effect.Effect<RetryCooldown.Service, never, 
       Effect.ignore
     )
     // A reconnected subscriber subscribes again and catches up on what it missed.
-    subscriber.on("ready", () => void Runtime.runFork(runtime)(Effect.forkIn(subscribe, scope)))
+    let connecting = true
+    subscriber.on("ready", () => {
+      if (!connecting) Runtime.runFork(runtime)(Effect.forkIn(subscribe, scope))
+    })
+    // At start the layer waits (within the time limit) until it is subscribed
+    // and has read the cool-downs already running, so that a process that is
+    // ready knows them; a Redis that is down at start is caught up with later.
     yield* connectDuplicate(subscriber, store.timeout)
+    connecting = false
+    yield* subscriber.status === "ready" ? subscribe : Effect.void
 
     return Cooldown.fromTable(table, (member, millis) =>
       Effect.asVoid(Effect.forkIn(

@@ -1,11 +1,13 @@
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Metric from "effect/Metric"
 import type * as Scope from "effect/Scope"
 import * as Schema from "effect/Schema"
 import { Redis, type RedisOptions } from "ioredis"
 import * as Validate from "../../internal/validate.js"
+import * as RetryLog from "../../RetryLog.js"
 
 /** A Redis call that did not give a usable answer in time. Never leaves the library. */
 export class StoreError extends Data.TaggedError("RedisStoreError")<{
@@ -50,14 +52,20 @@ const reasonOf = (cause: unknown): string => {
   return typeof cause
 }
 
+// One line when Redis stops answering and one when it answers again, not one
+// per call; at the level `RetryLog` sets for the library's warnings (none when off).
 const logChange = (store: Store, healthy: boolean, error?: StoreError): Effect.Effect<void> => {
   if (store.healthy === healthy) return Effect.void
   store.healthy = healthy
-  return healthy
-    ? Effect.logInfo("effect-retry: Redis answers again; shared budgets and cool-downs are back")
-    : Effect.logWarning(
-      `effect-retry: Redis does not answer (${error?.message ?? "unknown"}); budgets follow their onStoreError mode until it does`
-    )
+  return Effect.flatMap(FiberRef.get(RetryLog.currentLevel), (level) => {
+    if (level._tag === "None") return Effect.void
+    return healthy
+      ? Effect.logInfo("effect-retry: Redis answers again; shared budgets and cool-downs are back")
+      : Effect.logWithLevel(
+        level,
+        `effect-retry: Redis does not answer (${error?.message ?? "unknown"}); budgets follow their onStoreError mode until it does`
+      )
+  })
 }
 
 /**
