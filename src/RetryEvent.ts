@@ -286,6 +286,26 @@ export const formatDelay = (delay: Duration.DurationInput): string => {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
 /**
+ * The attempt a `Retrying` event leads to, as "attempt 2/3", or "attempt 2"
+ * under a Schedule, which has no attempt count (`maxAttempts` is `Infinity`).
+ *
+ * @example
+ * ```ts
+ * import { Duration, Option } from "effect"
+ * import { RetryEvent } from "effect-retry"
+ *
+ * RetryEvent.formatAttempt(RetryEvent.Retrying({
+ *   attempt: 1, maxAttempts: Infinity, delay: Duration.millis(200), error: "x", name: Option.none()
+ * })) // "attempt 2"
+ * ```
+ *
+ * @since 0.2.0
+ * @category formatting
+ */
+export const formatAttempt = (event: Retrying): string =>
+  `attempt ${event.attempt + 1}${Number.isFinite(event.maxAttempts) ? `/${event.maxAttempts}` : ""}`
+
+/**
  * Renders an event as one line for a status bar or a log:
  * `retrying in 500ms (attempt 2/3)` (the attempt about to start; "attempt 2"
  * under a Schedule, which has no fixed count),
@@ -309,7 +329,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 export const format = (event: RetryEvent): string => {
   switch (event._tag) {
     case "Retrying": {
-      const attempt = `attempt ${event.attempt + 1}${Number.isFinite(event.maxAttempts) ? `/${event.maxAttempts}` : ""}`
+      const attempt = formatAttempt(event)
       return event.delayFrom === "cooldown"
         ? `waiting ${formatDelay(event.delay)} for a cool-down another call received (${attempt})`
         : `retrying in ${formatDelay(event.delay)} (${attempt})`

@@ -56,7 +56,7 @@ export const countdownText = (event: RetryEvent.Retrying, left: number): string 
         name: event.name
       })
     )
-    : `attempt ${event.attempt + 1}/${event.maxAttempts} in progress`
+    : `${RetryEvent.formatAttempt(event)} in progress`
 
 /**
  * A `RetryObserver` layer that draws the status line on the `Terminal`'s

@@ -18,4 +18,16 @@ describe("the status line's countdown", () => {
     const backoff = RetryEvent.Retrying({ ...event, attempt: 1, delayFrom: "backoff" })
     expect(countdownText(backoff, 500)).toBe("retrying in 500ms (attempt 2/3)")
   })
+
+  it("under a Schedule, which has no attempt count, shows the attempt alone", () => {
+    const event = RetryEvent.Retrying({
+      attempt: 1,
+      maxAttempts: Infinity,
+      delay: Duration.seconds(1),
+      error: undefined,
+      name: Option.none()
+    })
+    expect(countdownText(event, 500)).toBe("retrying in 500ms (attempt 2)")
+    expect(countdownText(event, 0)).toBe("attempt 2 in progress")
+  })
 })
