@@ -8,6 +8,7 @@ import * as Schema from "effect/Schema"
 import { Redis, type RedisOptions } from "ioredis"
 import * as Validate from "../../internal/validate.js"
 import * as RetryLog from "../../RetryLog.js"
+import type * as RedisStore from "../RedisStore.js"
 
 /** A Redis call that did not give a usable answer in time. Never leaves the library. */
 export class StoreError extends Data.TaggedError("RedisStoreError")<{
@@ -36,13 +37,8 @@ export interface Store {
   healthy: boolean
 }
 
-export interface StoreOptions {
-  readonly url?: string | undefined
-  readonly prefix?: string | undefined
-  readonly timeout?: Duration.DurationInput | undefined
-  readonly connectTimeout?: Duration.DurationInput | undefined
-  readonly redis?: RedisOptions | undefined
-}
+/** The connection options, declared (with their documentation) once, in the public module. */
+export type StoreOptions = RedisStore.Options
 
 // Userinfo (user:password@) never reaches a message.
 const withoutUserinfo = (text: string): string => text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/\s]*@/gi, "$1")
