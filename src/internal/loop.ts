@@ -309,6 +309,7 @@ export const runWithRetry = <A, E, R, R2 = never>(
 
   // Built once: the handler for calls that have neither a budget nor a deadline.
   const onFirstFailureAlone = onFirstFailure(0, undefined)
+  const onFirstFailureCauseAlone = onFailureCause(onFirstFailureAlone)
   const needsStart = plan !== undefined && plan.maxElapsedMillis !== undefined
 
   // The first attempt runs with one read of the fiber's context (for a budget
@@ -324,7 +325,7 @@ export const runWithRetry = <A, E, R, R2 = never>(
         ? undefined
         : fiber.currentContext.unsafeMap.get(RetryCooldown.RetryCooldown.key)
       if (budget === undefined && cooldown === undefined && !needsStart && !waited) {
-        return Effect.catchAll(attempt(0), onFirstFailureAlone)
+        return Effect.catchAllCause(attempt(0), onFirstFailureCauseAlone)
       }
       const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
       if (cooldown !== undefined && options.cooldown!.firstAttempts) {
@@ -334,7 +335,7 @@ export const runWithRetry = <A, E, R, R2 = never>(
       if (budget !== undefined) budget.unsafeRequest(now)
       // The common case with a budget: handlers made once per budget, one match around the attempt.
       if (budget !== undefined && cooldown === undefined && !needsStart && !waited) {
-        return Effect.matchEffect(attempt(0), handlersFor(budget))
+        return Effect.matchCauseEffect(attempt(0), handlersFor(budget))
       }
       const onFailure = onFirstFailure(now, budget, cooldown)
       const first = budget === undefined ? attempt(0) : Effect.map(attempt(0), (value) => {
@@ -348,14 +349,14 @@ export const runWithRetry = <A, E, R, R2 = never>(
   /** The first attempt's handlers under a budget (without a deadline or cool-down), kept for the last budget seen. */
   let lastBudget: RetryBudget.Service | undefined
   let lastHandlers: {
-    readonly onFailure: (error: E) => Effect.Effect<A, E, R | R2>
+    readonly onFailure: (cause: Cause.Cause<E>) => Effect.Effect<A, E, R | R2>
     readonly onSuccess: (value: A) => Effect.Effect<A>
   } | undefined
   const handlersFor = (budget: RetryBudget.Service) => {
     if (budget !== lastBudget || lastHandlers === undefined) {
       lastBudget = budget
       lastHandlers = {
-        onFailure: onFirstFailure(0, budget, undefined),
+        onFailure: onFailureCause(onFirstFailure(0, budget, undefined)),
         onSuccess: (value: A) => {
           budget.unsafeSucceeded(0)
           return Effect.succeed(value)
@@ -393,6 +394,16 @@ export const runWithRetry = <A, E, R, R2 = never>(
 
   return firstAttempt(false)
 }
+
+/**
+ * A cause handler that does what `Effect.catchAll(self, onFailure)` does with
+ * the cause, built once: around the first attempt it is used as a
+ * `catchAllCause` (or the failure half of a `matchCauseEffect`), which a
+ * success passes through without the `Effect.succeed` and the per-call
+ * closure that `catchAll` and `matchEffect` add.
+ */
+const onFailureCause = <E, A, E2, R>(onFailure: (error: E) => Effect.Effect<A, E2, R>) =>
+(cause: Cause.Cause<E>): Effect.Effect<A, E2, R> => Effect.catchAll(Effect.failCause(cause), onFailure)
 
 const notRetryable: Step = { _tag: "Stop", reason: "not-retryable" }
 const deadline: Step = { _tag: "Stop", reason: "deadline" }
