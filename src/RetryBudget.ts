@@ -60,8 +60,10 @@ export interface Snapshot {
  * The success path must stay cheap and must never wait, so the two things it
  * reports are plain synchronous functions that only record:
  * `unsafeRequest` (a call starts its first attempt) and `unsafeSucceeded`
- * (a call succeeded). A budget held elsewhere gathers them in the process and
- * sends them in batches. Only `withdraw`, asked once per retry, may wait on a
+ * (a call succeeded). A budget leaves out the one it has no use for, and the
+ * success path then skips it: a ratio budget counts requests and ignores
+ * successes, a token bucket the reverse. A budget held elsewhere gathers them
+ * in the process and sends them in batches. Only `withdraw`, asked once per retry, may wait on a
  * store; it never fails: a store that cannot answer is the budget's own
  * business (see `RedisBudget`'s `onStoreError`).
  *
@@ -88,26 +90,35 @@ export interface Service {
   /** A call succeeded; `spent` is what its retries withdrew (0 when the first attempt succeeded). */
   readonly succeeded: (spent: number) => Effect.Effect<void>
   readonly snapshot: Effect.Effect<Snapshot>
-  /** Records that a call starts its first attempt at `now` (epoch ms); never blocks. */
-  readonly unsafeRequest: (now: number) => void
-  /** Records that a call succeeded after its retries withdrew `spent`; never blocks. */
-  readonly unsafeSucceeded: (spent: number) => void
+  /**
+   * Records that a call starts its first attempt at `now` (epoch ms); never
+   * blocks. Absent when the budget does not count requests: the clock is then
+   * not read before a first attempt.
+   */
+  readonly unsafeRequest?: ((now: number) => void) | undefined
+  /**
+   * Records that a call succeeded after its retries withdrew `spent`; never
+   * blocks. Absent when the budget does not count successes: a first attempt
+   * that succeeds then passes through untouched.
+   */
+  readonly unsafeSucceeded?: ((spent: number) => void) | undefined
 }
 
 /**
  * The synchronous rules of a budget, from which `make` builds a `Service`.
  * `now` is the current time in epoch milliseconds, read from Effect's Clock.
+ * Leave out `request` or `succeeded` when the budget has no use for it: the
+ * success path of every call then skips it.
  *
  * @example
  * ```ts
  * import { Option } from "effect"
  * import type { RetryBudget } from "effect-retry"
  *
+ * // Ten retries in all; neither requests nor successes change that.
  * let left = 10
  * const tenRetries: RetryBudget.Rules = {
- *   request: () => {},
  *   withdraw: () => (left > 0 ? Option.some(left--) : Option.none()),
- *   succeeded: () => {},
  *   snapshot: () => ({ available: left, capacity: 10 })
  * }
  * ```
@@ -116,9 +127,11 @@ export interface Service {
  * @category models
  */
 export interface Rules {
-  readonly request: (now: number) => void
+  /** A call starts its first attempt at `now`. */
+  readonly request?: ((now: number) => void) | undefined
   readonly withdraw: (kind: RetryKind, now: number) => Option.Option<number>
-  readonly succeeded: (spent: number) => void
+  /** A call succeeded after its retries withdrew `spent`. */
+  readonly succeeded?: ((spent: number) => void) | undefined
   readonly snapshot: (now: number) => Snapshot
 }
 
@@ -134,9 +147,7 @@ export interface Rules {
  *
  * // A budget that never says no.
  * const unlimited = RetryBudget.make({
- *   request: () => {},
  *   withdraw: () => Option.some(0),
- *   succeeded: () => {},
  *   snapshot: () => ({ available: Infinity, capacity: Infinity })
  * })
  * ```
@@ -144,14 +155,19 @@ export interface Rules {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (rules: Rules): Service => ({
-  request: Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.request(now))),
-  withdraw: (kind) => Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.withdraw(kind, now))),
-  succeeded: (spent) => Effect.sync(() => rules.succeeded(spent)),
-  snapshot: Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.snapshot(now))),
-  unsafeRequest: rules.request,
-  unsafeSucceeded: rules.succeeded
-})
+export const make = (rules: Rules): Service => {
+  const { request, succeeded } = rules
+  return {
+    request: request === undefined
+      ? Effect.void
+      : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => request(now))),
+    withdraw: (kind) => Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.withdraw(kind, now))),
+    succeeded: (spent) => succeeded === undefined ? Effect.void : Effect.sync(() => succeeded(spent)),
+    snapshot: Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.snapshot(now))),
+    unsafeRequest: request,
+    unsafeSucceeded: succeeded
+  }
+}
 
 /**
  * The budget in scope. `Retry.retry` and `HttpRetry.withRetry` use it when it
@@ -243,7 +259,6 @@ export const makeTokenBucket = (options: TokenBucketOptions = {}): Effect.Effect
   return Effect.sync(() => {
     let available = plan.capacity
     return make({
-      request: () => {},
       withdraw: (kind) => {
         const cost = plan.costOf(kind)
         if (available < cost) return Option.none()
@@ -337,7 +352,6 @@ export const makeRatio = (options: RatioOptions = {}): Effect.Effect<Service> =>
         window.retries[window.current(slot)]! += 1
         return Option.some(1)
       },
-      succeeded: () => {},
       snapshot: (now) => snapshotAt(slotAt(now))
     })
   })

@@ -2,7 +2,7 @@ import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse, Htt
 import { describe, expect, it, layer } from "@effect/vitest"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Cause, Chunk, Duration, Effect, Exit, Fiber, Layer, Option, Stream } from "effect"
-import { RetryObserver, RetryPolicy } from "../src/index.js"
+import { RetryBudget, RetryObserver, RetryPolicy } from "../src/index.js"
 import { HttpRetry } from "../src/http/index.js"
 import { captureLogs, collectEvents, logText } from "./helpers.js"
 import * as Http from "node:http"
@@ -481,6 +481,7 @@ describe("HttpRetry.withRetry option checks", () => {
     ["while", "x"],
     ["onEvent", 1],
     ["budget", {}],
+    ["budget", { withdraw: () => Effect.void, succeeded: () => Effect.void, unsafeRequest: 1 }],
     ["idempotencyKey", "on"],
     ["attemptTimeout", -1],
     ["bufferRequestBody", 1024],
@@ -498,6 +499,14 @@ describe("HttpRetry.withRetry option checks", () => {
       expect((thrown as RetryPolicy.InvalidRetryPolicy).field).toMatch(new RegExp(`^http\\.${name}`))
     })
   }
+})
+
+describe("HttpRetry.withRetry budget option", () => {
+  it("takes a budget that leaves out the success-path hooks it has no use for", () => {
+    const retries = RetryBudget.make({ withdraw: () => Option.some(1), snapshot: () => ({ available: 1, capacity: 1 }) })
+    expect(retries.unsafeRequest).toBeUndefined()
+    expect(() => HttpRetry.withRetry(fast, { budget: retries })).not.toThrow()
+  })
 })
 
 describe("HttpRetry.isRetryable", () => {

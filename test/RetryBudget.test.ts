@@ -101,6 +101,44 @@ describe("Retry.retry with a budget", () => {
       expect(snapshot.available).toBe(100)
     }))
 
+  it.effect("a budget without request or succeeded rules: first attempts pass through, retries still draw on it", () =>
+    Effect.gen(function*() {
+      let left = 1
+      const budget = RetryBudget.make({
+        withdraw: () => (left > 0 ? Option.some(left--) : Option.none()),
+        snapshot: () => ({ available: left, capacity: 1 })
+      })
+      expect(budget.unsafeRequest).toBeUndefined()
+      expect(budget.unsafeSucceeded).toBeUndefined()
+      expect(yield* Retry.retry(Effect.succeed("first"), noDelay, { budget })).toBe("first")
+      yield* budget.request
+      yield* budget.succeeded(0)
+      const a = busyUntil(2, "ok")
+      expect(yield* runClocked(Retry.retry(a.effect, noDelay, { budget }))).toEqual(Exit.succeed("ok"))
+      const b = alwaysBusy()
+      const events = collectEvents()
+      yield* runClocked(Retry.retry(b.effect, noDelay, { budget, onEvent: events.onEvent }))
+      expect(b.times).toHaveLength(1)
+      expect(events.events.at(-1)).toMatchObject({ _tag: "GaveUp", reason: "budget" })
+    }))
+
+  it.effect("the success path records only what each budget counts", () =>
+    Effect.gen(function*() {
+      const bucket = yield* RetryBudget.makeTokenBucket({ capacity: 10, retryCost: 5, successRefund: 2 })
+      const ratio = yield* RetryBudget.makeRatio({ percent: 50, window: "10 seconds", minPerSecond: 0 })
+      expect(bucket.unsafeRequest).toBeUndefined()
+      expect(ratio.unsafeSucceeded).toBeUndefined()
+      yield* bucket.withdraw("error")
+      yield* bucket.withdraw("error")
+      yield* Retry.retry(Effect.succeed(1), noDelay, { budget: bucket })
+      expect((yield* bucket.snapshot).available).toBe(2)
+      // The requests are counted at the Clock's time: they leave the window with it.
+      for (let i = 0; i < 4; i++) yield* Retry.retry(Effect.succeed(i), noDelay, { budget: ratio })
+      expect((yield* ratio.snapshot).available).toBe(2)
+      yield* TestClock.adjust("11 seconds")
+      expect((yield* ratio.snapshot).available).toBe(0)
+    }))
+
   it.effect("a first-attempt success deposits into a ratio budget", () =>
     Effect.gen(function*() {
       const budget = yield* RetryBudget.makeRatio({ percent: 50, minPerSecond: 0 })

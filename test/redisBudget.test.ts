@@ -57,8 +57,8 @@ describeRedis("RedisBudget against a real redis-server", () => {
       expect(yield* budget.withdraw("error")).toEqual(Option.none())
       expect((yield* budget.snapshot).available).toBe(0)
       // A success after retries refunds what they cost; a first-attempt success refunds 1.
-      budget.unsafeSucceeded(15)
-      budget.unsafeSucceeded(0)
+      budget.unsafeSucceeded!(15)
+      budget.unsafeSucceeded!(0)
       const after = yield* eventually(budget.snapshot, (s) => s.available === 16)
       expect(after).toEqual({ available: 16, capacity: 20 })
       // Never above capacity.
@@ -149,8 +149,8 @@ describeRedis("RedisBudget against a real redis-server", () => {
       expect(yield* decide(deny.withdraw("error"))).toEqual(Option.none())
       expect((yield* errorsOf("withdraw")) - errorsBefore).toBe(5)
       // Successes while Redis is down still never wait.
-      local.unsafeSucceeded(0)
-      deny.unsafeRequest(0)
+      local.unsafeSucceeded!(0)
+      deny.unsafeRequest!(0)
 
       yield* Effect.promise(() => server.start())
       // The client reconnects by itself; the restarted (empty) Redis holds a full bucket again.

@@ -312,7 +312,15 @@ interface Resolved {
 
 const isFunction = (value: unknown): value is (...args: ReadonlyArray<any>) => any => typeof value === "function"
 
-const BUDGET_METHODS = ["withdraw", "succeeded", "unsafeRequest", "unsafeSucceeded"] as const
+const BUDGET_METHODS = ["withdraw", "succeeded"] as const
+const OPTIONAL_BUDGET_METHODS = ["unsafeRequest", "unsafeSucceeded"] as const
+
+const isBudget = (value: unknown): boolean => {
+  if (typeof value !== "object" || value === null) return false
+  const fields = value as Record<string, unknown>
+  return BUDGET_METHODS.every((name) => isFunction(fields[name])) &&
+    OPTIONAL_BUDGET_METHODS.every((name) => fields[name] === undefined || isFunction(fields[name]))
+}
 
 /** Each option is checked when `withRetry` is called; a bad one throws `InvalidRetryPolicy` naming it. */
 const resolveOptions = (options: Options): Resolved => {
@@ -358,11 +366,7 @@ const resolveOptions = (options: Options): Resolved => {
     if (value !== undefined && !isFunction(value)) throw Validate.invalid(`http.${field}`, value, "a function")
   }
   const budget: unknown = options.budget
-  if (
-    budget !== undefined &&
-    (typeof budget !== "object" || budget === null ||
-      !BUDGET_METHODS.every((name) => isFunction((budget as Record<string, unknown>)[name])))
-  ) {
+  if (budget !== undefined && !isBudget(budget)) {
     throw Validate.invalid("http.budget", budget, "a RetryBudget.Service (from RetryBudget.make, tokenBucket or ratio)")
   }
   if (options.cooldownKey !== undefined && typeof options.cooldownKey !== "function") {

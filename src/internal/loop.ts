@@ -16,6 +16,7 @@ import * as RetryEvent from "../RetryEvent.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as Decision from "./decision.js"
 import * as Delay from "./delay.js"
+import { clockOf } from "./fiberClock.js"
 import { type Listener, report, reportClosing } from "./report.js"
 
 /** What a call is retried under: a policy, or any Schedule whose input is the failure. */
@@ -324,42 +325,64 @@ export const runWithRetry = <A, E, R, R2 = never>(
       const cooldown: RetryCooldown.Service | undefined = options.cooldown === undefined
         ? undefined
         : fiber.currentContext.unsafeMap.get(RetryCooldown.RetryCooldown.key)
-      if (budget === undefined && cooldown === undefined && !needsStart && !waited) {
+      const alone = cooldown === undefined && !needsStart && !waited
+      if (budget === undefined && alone) {
         return Effect.catchAllCause(attempt(0), onFirstFailureCauseAlone)
       }
-      const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+      // The common case with a budget: the clock is read only when the budget
+      // counts requests, and the handlers are made once per budget.
+      if (alone) {
+        const handlers = handlersFor(budget!)
+        if (handlers.request !== undefined) handlers.request(clockOf(fiber).unsafeCurrentTimeMillis())
+        return handlers.matched === undefined
+          ? Effect.catchAllCause(attempt(0), handlers.onFailure)
+          : Effect.matchCauseEffect(attempt(0), handlers.matched)
+      }
+      const now = clockOf(fiber).unsafeCurrentTimeMillis()
       if (cooldown !== undefined && options.cooldown!.firstAttempts) {
         const remaining = cooldown.unsafeRemaining(cooldownKey(), now)
         if (remaining > 0) return waitBeforeFirstAttempt(remaining)
       }
-      if (budget !== undefined) budget.unsafeRequest(now)
-      // The common case with a budget: handlers made once per budget, one match around the attempt.
-      if (budget !== undefined && cooldown === undefined && !needsStart && !waited) {
-        return Effect.matchCauseEffect(attempt(0), handlersFor(budget))
-      }
+      budget?.unsafeRequest?.(now)
       const onFailure = onFirstFailure(now, budget, cooldown)
-      const first = budget === undefined ? attempt(0) : Effect.map(attempt(0), (value) => {
-        budget.unsafeSucceeded(0)
+      const succeeded = budget?.unsafeSucceeded
+      const first = succeeded === undefined ? attempt(0) : Effect.map(attempt(0), (value) => {
+        succeeded(0)
         return value
       })
       // A call that waited reports how it ended, so that a status line showing the wait is cleared.
       return Effect.catchAll(waited ? Effect.tap(first, succeededAfterWait) : first, onFailure)
     })
 
-  /** The first attempt's handlers under a budget (without a deadline or cool-down), kept for the last budget seen. */
+  /**
+   * The first attempt's handlers under a budget (without a deadline or
+   * cool-down), kept for the last budget seen. `matched` (a success handler
+   * too) is there only when the budget counts successes: otherwise a success
+   * passes through a bare `catchAllCause`.
+   */
   let lastBudget: RetryBudget.Service | undefined
   let lastHandlers: {
+    readonly request: ((now: number) => void) | undefined
     readonly onFailure: (cause: Cause.Cause<E>) => Effect.Effect<A, E, R | R2>
-    readonly onSuccess: (value: A) => Effect.Effect<A>
+    readonly matched: {
+      readonly onFailure: (cause: Cause.Cause<E>) => Effect.Effect<A, E, R | R2>
+      readonly onSuccess: (value: A) => Effect.Effect<A>
+    } | undefined
   } | undefined
   const handlersFor = (budget: RetryBudget.Service) => {
     if (budget !== lastBudget || lastHandlers === undefined) {
+      const succeeded = budget.unsafeSucceeded
+      const onFailure = onFailureCause(onFirstFailure(0, budget, undefined))
       lastBudget = budget
       lastHandlers = {
-        onFailure: onFailureCause(onFirstFailure(0, budget, undefined)),
-        onSuccess: (value: A) => {
-          budget.unsafeSucceeded(0)
-          return Effect.succeed(value)
+        request: budget.unsafeRequest,
+        onFailure,
+        matched: succeeded === undefined ? undefined : {
+          onFailure,
+          onSuccess: (value: A) => {
+            succeeded(0)
+            return Effect.succeed(value)
+          }
         }
       }
     }

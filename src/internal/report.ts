@@ -1,4 +1,3 @@
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -12,6 +11,7 @@ import * as Tracer from "effect/Tracer"
 import * as RetryEvent from "../RetryEvent.js"
 import * as RetryMetrics from "../RetryMetrics.js"
 import { RetryObserver } from "../RetryObserver.js"
+import { clockOf } from "./fiberClock.js"
 import * as RetryLog from "./retryLog.js"
 
 /** A listener of retry events. */
@@ -140,7 +140,7 @@ const spanEventNow = (
 ): void => {
   const span = Context.getOption(context, Tracer.ParentSpan)
   if (Option.isNone(span) || span.value._tag !== "Span") return
-  const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeNanos()
+  const now = clockOf(fiber).unsafeCurrentTimeNanos()
   span.value.event(`effect-retry.${event._tag}`, now, annotations(event))
 }
 

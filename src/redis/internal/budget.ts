@@ -109,12 +109,11 @@ export const makeTokenBucket = (
 
     const unsafeSucceeded = (spent: number) => {
       refund = Math.min(plan.capacity, refund + plan.refundOf(spent))
-      if (shared.mode === "local") local.unsafeSucceeded(spent)
+      if (shared.mode === "local") local.unsafeSucceeded?.(spent)
     }
 
     return {
       request: Effect.void,
-      unsafeRequest: () => {},
       withdraw: (kind) => {
         const cost = plan.costOf(kind)
         return call(store, "withdraw", () => client.erTokenWithdraw(key, plan.capacity, cost, ttl), Granted).pipe(
@@ -187,11 +186,11 @@ export const makeRatio = (
       request: Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) =>
         Effect.sync(() => {
           requests++
-          if (shared.mode === "local") local.unsafeRequest(now)
+          if (shared.mode === "local") local.unsafeRequest?.(now)
         })),
       unsafeRequest: (now) => {
         requests++
-        if (shared.mode === "local") local.unsafeRequest(now)
+        if (shared.mode === "local") local.unsafeRequest?.(now)
       },
       withdraw: (kind) =>
         call(store, "withdraw", () => client.erRatioWithdraw(key, ...args), RatioGranted).pipe(
@@ -204,7 +203,6 @@ export const makeRatio = (
           })
         ),
       succeeded: () => Effect.void,
-      unsafeSucceeded: () => {},
       snapshot: Effect.match(send(0), {
         onFailure: () => lastKnown,
         onSuccess: ([available, capacity]) => {
