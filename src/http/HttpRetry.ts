@@ -20,7 +20,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { runWithRetry } from "../internal/loop.js"
+import { makeRunner } from "../internal/loop.js"
 import { report } from "../internal/report.js"
 import * as Validate from "../internal/validate.js"
 import type * as RetryBudget from "../RetryBudget.js"
@@ -389,6 +389,10 @@ const resolveOptions = (options: Options): Resolved => {
   }
 }
 
+/** When retries run out on a retryable status, the last response is returned as it came. */
+const recoverResponse = (error: unknown) =>
+  error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error)
+
 const needsKey = (method: string) => method === "POST" || method === "PATCH"
 
 /**
@@ -609,19 +613,21 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: Options = {}) => {
         const own = listener === undefined ? Effect.void : listener(event)
         return event._tag === "GaveUp" && event.reason === "interrupted" ? Effect.zipRight(releasePending(), own) : own
       }
-      return runWithRetry(attempt, policy, {
-        isRetryable: isRetryableFailure,
-        onEvent,
-        hint: Classify.hintOf,
-        budget: options.budget,
+      return runner.run({
+        attempt,
         describe,
-        recover: (error) => error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error),
-        cooldown: resolved.cooldown === "off" ? undefined : {
-          key: cooldownKeyOf(request),
-          firstAttempts: resolved.cooldown === "all"
-        }
+        onEvent,
+        cooldownKey: resolved.cooldown === "off" ? undefined : cooldownKeyOf(request)
       })
     }
+
+    const runner = makeRunner<ClientResponse.HttpClientResponse, unknown>(policy, {
+      isRetryable: isRetryableFailure,
+      hint: Classify.hintOf,
+      budget: options.budget,
+      recover: recoverResponse,
+      cooldown: resolved.cooldown === "off" ? undefined : { firstAttempts: resolved.cooldown === "all" }
+    })
 
     const keyOf = options.cooldownKey ?? originOf
     /** The request's cool-down key, computed once and only when a cool-down store asks for it. */

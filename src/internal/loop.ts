@@ -4,6 +4,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
@@ -22,13 +23,12 @@ import { type Listener, report, reportClosing } from "./report.js"
 /** What a call is retried under: a policy, or any Schedule whose input is the failure. */
 export type Engine<E, R> = RetryPolicy.RetryPolicy | Schedule.Schedule<unknown, E, R>
 
-/** What a retry loop needs besides the policy or schedule. */
+/** What a retry loop needs besides the policy or schedule: the same for every call it runs. */
 export interface LoopOptions<A, E> {
   /** Decides which failures are retried. Default: `Retryable.isRetryable` for a policy, every failure for a schedule. */
   readonly isRetryable?: ((error: E) => boolean) | undefined
+  /** The listener of calls that bring none of their own (see `Call`). */
   readonly onEvent?: Listener | undefined
-  /** Adds request details to each event (HTTP). */
-  readonly describe?: ((error: E | undefined) => RetryEvent.HttpInfo) | undefined
   /** Reads a failure's Retry-After hint; `Retryable.retryAfter` by default. */
   readonly hint?: ((error: E, now: number) => Option.Option<Duration.Duration>) | undefined
   /** A budget to draw on instead of the `RetryBudget` in the context. */
@@ -38,11 +38,46 @@ export interface LoopOptions<A, E> {
   /** The name events carry when the engine is a schedule (a policy carries its own). */
   readonly name?: string | undefined
   /**
-   * The call's cool-down key (read only when needed) and whether its first
-   * attempt waits for a running cool-down too; used when a `RetryCooldown` is
-   * in the context.
+   * Used when a `RetryCooldown` is in the context: the calls' cool-down key
+   * (read only when needed; a call may bring its own) and whether a first
+   * attempt waits for a running cool-down too.
    */
-  readonly cooldown?: { readonly key: () => string; readonly firstAttempts: boolean } | undefined
+  readonly cooldown?: { readonly key?: (() => string) | undefined; readonly firstAttempts: boolean } | undefined
+}
+
+/** What one call brings to a runner. */
+export interface Call<A, E, R> {
+  /** Attempt number `retries` (0 for the first). */
+  readonly attempt: (retries: number) => Effect.Effect<A, E, R>
+  /** Adds request details to each event (HTTP). */
+  readonly describe?: ((error: E | undefined) => RetryEvent.HttpInfo) | undefined
+  /** This call's cool-down key, instead of the runner's. */
+  readonly cooldownKey?: (() => string) | undefined
+  /** This call's listener, instead of the runner's. */
+  readonly onEvent?: Listener | undefined
+}
+
+/**
+ * Retries calls under one policy or schedule and one set of options. Built
+ * once (per `Retry.retry`, per HTTP client); each call then costs one small
+ * object, and nothing more until an attempt fails.
+ */
+export interface Runner<A, E, R2> {
+  readonly run: <R>(call: Call<A, E, R>) => Effect.Effect<A, E, R | R2>
+}
+
+/** The options and the engine, resolved once. */
+interface Resolved<A, E, R2> {
+  readonly options: LoopOptions<A, E>
+  readonly plan: Decision.Plan | undefined
+  readonly schedule: Schedule.Schedule<unknown, E, R2> | undefined
+  readonly name: Option.Option<string>
+  readonly maxAttempts: number
+  readonly isRetryable: ((error: E) => boolean) | undefined
+  readonly hintOf: (error: E, now: number) => Option.Option<Duration.Duration>
+  readonly recover: (error: E, reason: RetryEvent.GiveUpReason) => Effect.Effect<A, E>
+  /** Whether a call reads the clock before its first attempt (the policy has a total time budget). */
+  readonly needsStart: boolean
 }
 
 /** One retry decided: how long to sleep, where that came from, and the step's output. */
@@ -76,33 +111,213 @@ interface Run<E> {
   lastDecisionMillis: number
 }
 
+/** The first attempt's handlers under a budget (without a deadline or cool-down). */
+interface BudgetHandlers<A, E, R> {
+  readonly budget: RetryBudget.Service
+  readonly request: ((now: number) => void) | undefined
+  readonly onFailure: (cause: Cause.Cause<E>) => Effect.Effect<A, E, R>
+  /** With a success handler too: only when the budget counts successes. */
+  readonly matched: {
+    readonly onFailure: (cause: Cause.Cause<E>) => Effect.Effect<A, E, R>
+    readonly onSuccess: (value: A) => Effect.Effect<A>
+  } | undefined
+}
+
 /**
- * Runs `attempt(retries)` under a policy or a schedule: the first attempt runs
- * with nothing around it but a `catchAll`, and each retry is decided only once
+ * Builds a runner: calls run under a policy or a schedule, the first attempt
+ * with nothing around it but a `catchAll`, and each retry decided only once
  * an attempt has failed, so the success path costs next to nothing. A policy
  * decides through the one decision core (`decision.ts`); a schedule is stepped
  * directly, as `Effect.retry` steps it.
  */
+export const makeRunner = <A, E, R2 = never>(engine: Engine<E, R2>, options: LoopOptions<A, E>): Runner<A, E, R2> => {
+  const policy = RetryPolicy.isRetryPolicy(engine) ? engine : undefined
+  const plan = policy === undefined ? undefined : Decision.planOf(policy)
+  const resolved: Resolved<A, E, R2> = {
+    options,
+    plan,
+    schedule: policy === undefined ? engine as Schedule.Schedule<unknown, E, R2> : undefined,
+    name: policy !== undefined ? policy.name : Option.fromNullable(options.name),
+    maxAttempts: plan === undefined ? Infinity : plan.maxAttempts,
+    isRetryable: options.isRetryable ?? (policy === undefined ? undefined : Retryable.isRetryable),
+    hintOf: options.hint ?? Retryable.retryAfter,
+    recover: options.recover ?? Effect.fail,
+    needsStart: plan !== undefined && plan.maxElapsedMillis !== undefined
+  }
+  return {
+    run: <R>(call: Call<A, E, R>) => new CallRunner<A, E, R, R2>(resolved, call).first(false)
+  }
+}
+
+/** Runs `attempt(retries)` under a policy or a schedule: a runner used for one call. */
 export const runWithRetry = <A, E, R, R2 = never>(
   attempt: (retries: number) => Effect.Effect<A, E, R>,
   engine: Engine<E, R2>,
   options: LoopOptions<A, E>
-): Effect.Effect<A, E, R | R2> => {
-  const policy = RetryPolicy.isRetryPolicy(engine) ? engine : undefined
-  const schedule = policy === undefined ? engine as Schedule.Schedule<unknown, E, R2> : undefined
-  const plan = policy === undefined ? undefined : Decision.planOf(policy)
-  const name = policy !== undefined ? policy.name : Option.fromNullable(options.name)
-  const maxAttempts = plan === undefined ? Infinity : plan.maxAttempts
-  const describe = options.describe
-  const http = (error: E | undefined) => describe === undefined ? {} : { http: describe(error) }
-  const isRetryable = options.isRetryable ?? (policy === undefined ? undefined : Retryable.isRetryable)
-  const hintOf = options.hint ?? Retryable.retryAfter
+): Effect.Effect<A, E, R | R2> => makeRunner<A, E, R2>(engine, options).run({ attempt })
 
-  const decidePolicy = (run: Run<E>, now: number, plan: Decision.Plan): Effect.Effect<Step> => {
-    const retryable = isRetryable!(run.error)
+/**
+ * One call under a runner. Its methods are shared on the prototype: building
+ * a call allocates this object only; the handlers of its first attempt are
+ * made when it first runs, and kept for its further runs.
+ */
+class CallRunner<A, E, R, R2> {
+  /** The handler of a first attempt without a budget, a deadline or a cool-down. */
+  private onFailureAlone: ((cause: Cause.Cause<E>) => Effect.Effect<A, E, R | R2>) | undefined
+  /** The first attempt's handlers for the last budget seen. */
+  private budgetHandlers: BudgetHandlers<A, E, R | R2> | undefined
+  private readonly listener: Listener | undefined
+
+  constructor(readonly resolved: Resolved<A, E, R2>, readonly call: Call<A, E, R>) {
+    this.listener = call.onEvent ?? resolved.options.onEvent
+  }
+
+  private http(error: E | undefined): { readonly http?: RetryEvent.HttpInfo } {
+    const describe = this.call.describe
+    return describe === undefined ? {} : { http: describe(error) }
+  }
+
+  private cooldownKey(): string {
+    const key = this.call.cooldownKey ?? this.resolved.options.cooldown?.key
+    return key === undefined ? "" : key()
+  }
+
+  // The first attempt runs with one read of the fiber's context (for a budget
+  // and, when one is needed, the clock) and a `catchAll`: nothing else is
+  // built until an attempt fails. With a cool-down store and a key, the
+  // store is read too, and a first attempt that opted in waits out a running
+  // cool-down (announced as a `Retrying` event of attempt 0).
+  first(waited: boolean): Effect.Effect<A, E, R | R2> {
+    return Effect.withFiberRuntime<A, E, R | R2>((fiber) => this.firstWith(fiber, waited))
+  }
+
+  private firstWith(fiber: Fiber.RuntimeFiber<A, E>, waited: boolean): Effect.Effect<A, E, R | R2> {
+    const { options, needsStart } = this.resolved
+    const budget: RetryBudget.Service | undefined = options.budget ??
+      fiber.currentContext.unsafeMap.get(RetryBudget.RetryBudget.key)
+    const cooldown: RetryCooldown.Service | undefined = options.cooldown === undefined
+      ? undefined
+      : fiber.currentContext.unsafeMap.get(RetryCooldown.RetryCooldown.key)
+    const alone = cooldown === undefined && !needsStart && !waited
+    if (budget === undefined && alone) {
+      return Effect.catchAllCause(this.call.attempt(0), this.onFailureAlone ??= this.onFirstFailureCause(0, undefined))
+    }
+    // The common case with a budget: the clock is read only when the budget
+    // counts requests, and the handlers are made once per budget.
+    if (alone) {
+      const handlers = this.handlersFor(budget!)
+      if (handlers.request !== undefined) handlers.request(clockOf(fiber).unsafeCurrentTimeMillis())
+      return handlers.matched === undefined
+        ? Effect.catchAllCause(this.call.attempt(0), handlers.onFailure)
+        : Effect.matchCauseEffect(this.call.attempt(0), handlers.matched)
+    }
+    const now = clockOf(fiber).unsafeCurrentTimeMillis()
+    if (cooldown !== undefined && options.cooldown!.firstAttempts) {
+      const remaining = cooldown.unsafeRemaining(this.cooldownKey(), now)
+      if (remaining > 0) return this.waitBeforeFirstAttempt(remaining)
+    }
+    budget?.unsafeRequest?.(now)
+    const succeeded = budget?.unsafeSucceeded
+    const attempt = this.call.attempt(0)
+    const first = succeeded === undefined ? attempt : Effect.map(attempt, (value) => {
+      succeeded(0)
+      return value
+    })
+    // A call that waited reports how it ended, so that a status line showing the wait is cleared.
+    return Effect.catchAll(
+      waited ? Effect.tap(first, () => this.succeededAfterWait()) : first,
+      (error) => this.afterFirstFailure(error, now, budget, cooldown)
+    )
+  }
+
+  private handlersFor(budget: RetryBudget.Service): BudgetHandlers<A, E, R | R2> {
+    const kept = this.budgetHandlers
+    if (kept !== undefined && kept.budget === budget) return kept
+    const succeeded = budget.unsafeSucceeded
+    const onFailure = this.onFirstFailureCause(0, budget)
+    return this.budgetHandlers = {
+      budget,
+      request: budget.unsafeRequest,
+      onFailure,
+      matched: succeeded === undefined ? undefined : {
+        onFailure,
+        onSuccess: (value: A) => {
+          succeeded(0)
+          return Effect.succeed(value)
+        }
+      }
+    }
+  }
+
+  /**
+   * A cause handler that does what `Effect.catchAll(self, onFailure)` does with
+   * the cause, built once: around the first attempt it is used as a
+   * `catchAllCause` (or the failure half of a `matchCauseEffect`), which a
+   * success passes through without the `Effect.succeed` and the per-call
+   * closure that `catchAll` and `matchEffect` add.
+   */
+  private onFirstFailureCause(startMillis: number, budget: RetryBudget.Service | undefined) {
+    return (cause: Cause.Cause<E>): Effect.Effect<A, E, R | R2> =>
+      Effect.catchAll(Effect.failCause(cause), (error) => this.afterFirstFailure(error, startMillis, budget, undefined))
+  }
+
+  private afterFirstFailure(
+    error: E,
+    startMillis: number,
+    budget: RetryBudget.Service | undefined,
+    cooldown: RetryCooldown.Service | undefined
+  ): Effect.Effect<A, E, R | R2> {
+    const { plan, schedule } = this.resolved
+    const run: Run<E> = {
+      startMillis,
+      budget,
+      cooldown,
+      hintMillis: undefined,
+      error,
+      attempts: 1,
+      spent: 0,
+      ended: false,
+      previousMillis: plan === undefined ? 0 : plan.baseMillis,
+      state: schedule === undefined ? undefined : schedule.initial,
+      firstDecisionMillis: 0,
+      lastDecisionMillis: 0
+    }
+    return Effect.flatMap(FiberRef.get(FiberRef.currentContext), (context) =>
+      Effect.onExit(this.loop(run), (exit) =>
+        Effect.zipRight(FiberRef.set(FiberRef.currentContext, context), this.reportAbnormalEnd(run, exit))))
+  }
+
+  private loop(run: Run<E>): Effect.Effect<A, E, R | R2> {
+    const { plan, schedule } = this.resolved
+    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.flatMap(
+        plan !== undefined ? this.decidePolicy(run, now, plan) : this.decideSchedule(run, now, schedule!),
+        (decided) => {
+          const cooldown = run.cooldown
+          // A cool-down that another call received is read before this failure's own hint is recorded.
+          const step = cooldown === undefined ? decided : this.waitForCooldown(run, cooldown, decided, now)
+          const next = () => {
+            if (step._tag === "Stop") return this.giveUp(run, step.reason)
+            return run.budget === undefined
+              ? this.sleepThenRetry(run, step, now)
+              : Effect.flatMap(run.budget.withdraw(kindOf(run.error)), (tokens) => {
+                if (Option.isNone(tokens)) return this.giveUp(run, "budget")
+                run.spent += tokens.value
+                return this.sleepThenRetry(run, step, now)
+              })
+          }
+          return cooldown === undefined || run.hintMillis === undefined
+            ? next()
+            : Effect.zipRight(this.recordHint(run, cooldown, run.hintMillis), Effect.suspend(next))
+        }
+      ))
+  }
+
+  private decidePolicy(run: Run<E>, now: number, plan: Decision.Plan): Effect.Effect<Step> {
+    const retryable = this.resolved.isRetryable!(run.error)
     let hintMillis: number | undefined
     if (retryable && plan.hints !== undefined) {
-      const hint = hintOf(run.error, now)
+      const hint = this.resolved.hintOf(run.error, now)
       if (Option.isSome(hint)) hintMillis = Duration.toMillis(hint.value)
     }
     run.hintMillis = hintMillis
@@ -129,11 +344,12 @@ export const runWithRetry = <A, E, R, R2 = never>(
       : Effect.map(Decision.step(plan, input), toStep)
   }
 
-  const decideSchedule = (
+  private decideSchedule(
     run: Run<E>,
     now: number,
     schedule: Schedule.Schedule<unknown, E, R2>
-  ): Effect.Effect<Step, never, R2> => {
+  ): Effect.Effect<Step, never, R2> {
+    const isRetryable = this.resolved.isRetryable
     if (isRetryable !== undefined && !isRetryable(run.error)) return Effect.succeed(notRetryable)
     return Effect.map(schedule.step(now, run.error, run.state), ([state, output, decision]): Step => {
       run.state = state
@@ -147,37 +363,12 @@ export const runWithRetry = <A, E, R, R2 = never>(
     })
   }
 
-  const loop = (run: Run<E>): Effect.Effect<A, E, R | R2> =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.flatMap(
-        plan !== undefined ? decidePolicy(run, now, plan) : decideSchedule(run, now, schedule!),
-        (decided) => {
-          const cooldown = run.cooldown
-          // A cool-down that another call received is read before this failure's own hint is recorded.
-          const step = cooldown === undefined ? decided : waitForCooldown(run, cooldown, decided, now)
-          const next = () => {
-            if (step._tag === "Stop") return giveUp(run, step.reason)
-            return run.budget === undefined
-              ? sleepThenRetry(run, step, now)
-              : Effect.flatMap(run.budget.withdraw(kindOf(run.error)), (tokens) => {
-                if (Option.isNone(tokens)) return giveUp(run, "budget")
-                run.spent += tokens.value
-                return sleepThenRetry(run, step, now)
-              })
-          }
-          return cooldown === undefined || run.hintMillis === undefined
-            ? next()
-            : Effect.zipRight(recordHint(run, cooldown, run.hintMillis), Effect.suspend(next))
-        }
-      ))
-
-  const cooldownKey = options.cooldown?.key ?? (() => "")
-
   /** A retry waits at least until the key's cool-down ends, unless that overshoots the total time budget. */
-  const waitForCooldown = (run: Run<E>, cooldown: RetryCooldown.Service, step: Step, now: number): Step => {
+  private waitForCooldown(run: Run<E>, cooldown: RetryCooldown.Service, step: Step, now: number): Step {
     if (step._tag === "Stop") return step
-    const remaining = cooldown.unsafeRemaining(cooldownKey(), now)
+    const remaining = cooldown.unsafeRemaining(this.cooldownKey(), now)
     if (remaining <= step.delayMillis) return step
+    const plan = this.resolved.plan
     if (
       plan !== undefined && plan.maxElapsedMillis !== undefined &&
       Delay.overshoots(now - run.startMillis, remaining, plan.maxElapsedMillis)
@@ -188,13 +379,15 @@ export const runWithRetry = <A, E, R, R2 = never>(
   }
 
   /** Records a failure's Retry-After hint (at most the policy's maximum) as the key's cool-down. */
-  const recordHint = (run: Run<E>, cooldown: RetryCooldown.Service, hintMillis: number): Effect.Effect<void> => {
+  private recordHint(run: Run<E>, cooldown: RetryCooldown.Service, hintMillis: number): Effect.Effect<void> {
     run.hintMillis = undefined
-    const millis = plan?.hints === undefined ? hintMillis : Math.min(hintMillis, plan.hints.maxMillis)
-    return cooldown.record(cooldownKey(), Duration.millis(millis))
+    const hints = this.resolved.plan?.hints
+    const millis = hints === undefined ? hintMillis : Math.min(hintMillis, hints.maxMillis)
+    return cooldown.record(this.cooldownKey(), Duration.millis(millis))
   }
 
-  const sleepThenRetry = (run: Run<E>, next: Next, now: number): Effect.Effect<A, E, R | R2> => {
+  private sleepThenRetry(run: Run<E>, next: Next, now: number): Effect.Effect<A, E, R | R2> {
+    const { maxAttempts, name } = this.resolved
     const { attempts, error } = run
     const delayMillis = next.delayMillis
     const event = RetryEvent.Retrying({
@@ -204,7 +397,7 @@ export const runWithRetry = <A, E, R, R2 = never>(
       delayFrom: next.delayFrom,
       error,
       name,
-      ...http(error)
+      ...this.http(error)
     })
     // What `Effect.retry`'s driver shows the retried effect.
     if (attempts === 1) run.firstDecisionMillis = now
@@ -219,11 +412,11 @@ export const runWithRetry = <A, E, R, R2 = never>(
     }
     run.lastDecisionMillis = now
     // Set in the fiber's context for the rest of the run, which restores the
-    // context once when it ends (see `onFirstFailure`): providing it around each
-    // attempt (as `Effect.retry` does) costs more than the rest of a retry.
+    // context once when it ends (see `afterFirstFailure`): providing it around
+    // each attempt (as `Effect.retry` does) costs more than the rest of a retry.
     const withMetadata = Effect.zipRight(
       FiberRef.update(FiberRef.currentContext, (context) => Context.add(context, Schedule.CurrentIterationMetadata, metadata)),
-      attempt(attempts)
+      this.call.attempt(attempts)
     )
     const retried = Effect.matchEffect(
       withMetadata,
@@ -231,13 +424,13 @@ export const runWithRetry = <A, E, R, R2 = never>(
         onFailure: (error) => {
           run.error = error
           run.attempts = attempts + 1
-          return loop(run)
+          return this.loop(run)
         },
         onSuccess: (value) =>
           Effect.as(
-            closeWith(
+            this.closeWith(
               run,
-              RetryEvent.Succeeded({ attempts: attempts + 1, name, ...http(undefined) }),
+              RetryEvent.Succeeded({ attempts: attempts + 1, name, ...this.http(undefined) }),
               run.budget === undefined ? undefined : run.budget.succeeded(run.spent)
             ),
             value
@@ -245,7 +438,7 @@ export const runWithRetry = <A, E, R, R2 = never>(
       }
     )
     return Effect.zipRight(
-      report(event, options.onEvent),
+      report(event, this.listener),
       delayMillis > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delayMillis)), retried) : retried
     )
   }
@@ -255,146 +448,55 @@ export const runWithRetry = <A, E, R, R2 = never>(
    * reaches every listener exactly once, but a slow listener holds the caller
    * only while nothing interrupts it (see `reportClosing`).
    */
-  const closeWith = (
+  private closeWith(
     run: Run<E>,
     event: RetryEvent.RetryEvent,
     before: Effect.Effect<void> | undefined
-  ): Effect.Effect<void> =>
-    Effect.uninterruptibleMask((restore) =>
+  ): Effect.Effect<void> {
+    return Effect.uninterruptibleMask((restore) =>
       Effect.suspend(() => {
         run.ended = true
-        const closing = reportClosing(event, options.onEvent, restore)
+        const closing = reportClosing(event, this.listener, restore)
         return before === undefined ? closing : Effect.zipRight(before, closing)
       })
     )
+  }
 
-  const recover = options.recover ?? Effect.fail
-  const giveUp = (run: Run<E>, reason: RetryEvent.GiveUpReason): Effect.Effect<A, E> =>
-    Effect.zipRight(closeWith(run, gaveUp(run, reason), undefined), recover(run.error, reason))
+  private giveUp(run: Run<E>, reason: RetryEvent.GiveUpReason): Effect.Effect<A, E> {
+    return Effect.zipRight(this.closeWith(run, this.gaveUp(run, reason), undefined), this.resolved.recover(run.error, reason))
+  }
 
-  const gaveUp = (run: Run<E>, reason: RetryEvent.GiveUpReason) =>
-    RetryEvent.GaveUp({ attempts: run.attempts, error: run.error, reason, name, ...http(run.error) })
+  private gaveUp(run: Run<E>, reason: RetryEvent.GiveUpReason) {
+    return RetryEvent.GaveUp({
+      attempts: run.attempts,
+      error: run.error,
+      reason,
+      name: this.resolved.name,
+      ...this.http(run.error)
+    })
+  }
 
   // An interruption or a defect after retrying began still closes the call's
   // events, so that a status line showing "retrying" is cleared. The caller is
   // already ending: the listeners are not waited for.
-  const reportAbnormalEnd = (run: Run<E>) => (exit: Exit.Exit<A, E>) =>
-    Exit.isFailure(exit) && !run.ended
-      ? reportClosing(gaveUp(run, Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect"), options.onEvent)
+  private reportAbnormalEnd(run: Run<E>, exit: Exit.Exit<A, E>): Effect.Effect<void> {
+    return Exit.isFailure(exit) && !run.ended
+      ? reportClosing(this.gaveUp(run, Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect"), this.listener)
       : Effect.void
-
-  const onFirstFailure = (
-    startMillis: number,
-    budget: RetryBudget.Service | undefined,
-    cooldown?: RetryCooldown.Service | undefined
-  ) =>
-  (error: E) => {
-    const run: Run<E> = {
-      startMillis,
-      budget,
-      cooldown,
-      hintMillis: undefined,
-      error,
-      attempts: 1,
-      spent: 0,
-      ended: false,
-      previousMillis: plan === undefined ? 0 : plan.baseMillis,
-      state: schedule === undefined ? undefined : schedule.initial,
-      firstDecisionMillis: 0,
-      lastDecisionMillis: 0
-    }
-    return Effect.flatMap(FiberRef.get(FiberRef.currentContext), (context) =>
-      Effect.onExit(loop(run), (exit) =>
-        Effect.zipRight(FiberRef.set(FiberRef.currentContext, context), reportAbnormalEnd(run)(exit))))
   }
 
-  // Built once: the handler for calls that have neither a budget nor a deadline.
-  const onFirstFailureAlone = onFirstFailure(0, undefined)
-  const onFirstFailureCauseAlone = onFailureCause(onFirstFailureAlone)
-  const needsStart = plan !== undefined && plan.maxElapsedMillis !== undefined
-
-  // The first attempt runs with one read of the fiber's context (for a budget
-  // and, when one is needed, the clock) and a `catchAll`: nothing else is
-  // built until an attempt fails. With a cool-down store and a key, the
-  // store is read too, and a first attempt that opted in waits out a running
-  // cool-down (announced as a `Retrying` event of attempt 0).
-  const firstAttempt = (waited: boolean): Effect.Effect<A, E, R | R2> =>
-    Effect.withFiberRuntime<A, E, R | R2>((fiber) => {
-      const budget: RetryBudget.Service | undefined = options.budget ??
-        fiber.currentContext.unsafeMap.get(RetryBudget.RetryBudget.key)
-      const cooldown: RetryCooldown.Service | undefined = options.cooldown === undefined
-        ? undefined
-        : fiber.currentContext.unsafeMap.get(RetryCooldown.RetryCooldown.key)
-      const alone = cooldown === undefined && !needsStart && !waited
-      if (budget === undefined && alone) {
-        return Effect.catchAllCause(attempt(0), onFirstFailureCauseAlone)
-      }
-      // The common case with a budget: the clock is read only when the budget
-      // counts requests, and the handlers are made once per budget.
-      if (alone) {
-        const handlers = handlersFor(budget!)
-        if (handlers.request !== undefined) handlers.request(clockOf(fiber).unsafeCurrentTimeMillis())
-        return handlers.matched === undefined
-          ? Effect.catchAllCause(attempt(0), handlers.onFailure)
-          : Effect.matchCauseEffect(attempt(0), handlers.matched)
-      }
-      const now = clockOf(fiber).unsafeCurrentTimeMillis()
-      if (cooldown !== undefined && options.cooldown!.firstAttempts) {
-        const remaining = cooldown.unsafeRemaining(cooldownKey(), now)
-        if (remaining > 0) return waitBeforeFirstAttempt(remaining)
-      }
-      budget?.unsafeRequest?.(now)
-      const onFailure = onFirstFailure(now, budget, cooldown)
-      const succeeded = budget?.unsafeSucceeded
-      const first = succeeded === undefined ? attempt(0) : Effect.map(attempt(0), (value) => {
-        succeeded(0)
-        return value
-      })
-      // A call that waited reports how it ended, so that a status line showing the wait is cleared.
-      return Effect.catchAll(waited ? Effect.tap(first, succeededAfterWait) : first, onFailure)
-    })
-
-  /**
-   * The first attempt's handlers under a budget (without a deadline or
-   * cool-down), kept for the last budget seen. `matched` (a success handler
-   * too) is there only when the budget counts successes: otherwise a success
-   * passes through a bare `catchAllCause`.
-   */
-  let lastBudget: RetryBudget.Service | undefined
-  let lastHandlers: {
-    readonly request: ((now: number) => void) | undefined
-    readonly onFailure: (cause: Cause.Cause<E>) => Effect.Effect<A, E, R | R2>
-    readonly matched: {
-      readonly onFailure: (cause: Cause.Cause<E>) => Effect.Effect<A, E, R | R2>
-      readonly onSuccess: (value: A) => Effect.Effect<A>
-    } | undefined
-  } | undefined
-  const handlersFor = (budget: RetryBudget.Service) => {
-    if (budget !== lastBudget || lastHandlers === undefined) {
-      const succeeded = budget.unsafeSucceeded
-      const onFailure = onFailureCause(onFirstFailure(0, budget, undefined))
-      lastBudget = budget
-      lastHandlers = {
-        request: budget.unsafeRequest,
-        onFailure,
-        matched: succeeded === undefined ? undefined : {
-          onFailure,
-          onSuccess: (value: A) => {
-            succeeded(0)
-            return Effect.succeed(value)
-          }
-        }
-      }
-    }
-    return lastHandlers
-  }
-
-  const succeededAfterWait = () =>
-    Effect.uninterruptibleMask((restore) =>
-      reportClosing(RetryEvent.Succeeded({ attempts: 1, name, ...http(undefined) }), options.onEvent, restore)
+  private succeededAfterWait(): Effect.Effect<void> {
+    return Effect.uninterruptibleMask((restore) =>
+      reportClosing(
+        RetryEvent.Succeeded({ attempts: 1, name: this.resolved.name, ...this.http(undefined) }),
+        this.listener,
+        restore
+      )
     )
+  }
 
-  const waitBeforeFirstAttempt = (remaining: number): Effect.Effect<A, E, R | R2> => {
+  private waitBeforeFirstAttempt(remaining: number): Effect.Effect<A, E, R | R2> {
+    const { maxAttempts, name } = this.resolved
     const event = RetryEvent.Retrying({
       attempt: 0,
       maxAttempts,
@@ -402,31 +504,19 @@ export const runWithRetry = <A, E, R, R2 = never>(
       delayFrom: "cooldown",
       error: undefined,
       name,
-      ...http(undefined)
+      ...this.http(undefined)
     })
     const wait = Effect.onInterrupt(
-      Effect.zipRight(report(event, options.onEvent), Effect.sleep(Duration.millis(remaining))),
+      Effect.zipRight(report(event, this.listener), Effect.sleep(Duration.millis(remaining))),
       () =>
         reportClosing(
-          RetryEvent.GaveUp({ attempts: 0, error: undefined, reason: "interrupted", name, ...http(undefined) }),
-          options.onEvent
+          RetryEvent.GaveUp({ attempts: 0, error: undefined, reason: "interrupted", name, ...this.http(undefined) }),
+          this.listener
         )
     )
-    return Effect.zipRight(wait, Effect.suspend(() => firstAttempt(true)))
+    return Effect.zipRight(wait, Effect.suspend(() => this.first(true)))
   }
-
-  return firstAttempt(false)
 }
-
-/**
- * A cause handler that does what `Effect.catchAll(self, onFailure)` does with
- * the cause, built once: around the first attempt it is used as a
- * `catchAllCause` (or the failure half of a `matchCauseEffect`), which a
- * success passes through without the `Effect.succeed` and the per-call
- * closure that `catchAll` and `matchEffect` add.
- */
-const onFailureCause = <E, A, E2, R>(onFailure: (error: E) => Effect.Effect<A, E2, R>) =>
-(cause: Cause.Cause<E>): Effect.Effect<A, E2, R> => Effect.catchAll(Effect.failCause(cause), onFailure)
 
 const notRetryable: Step = { _tag: "Stop", reason: "not-retryable" }
 const deadline: Step = { _tag: "Stop", reason: "deadline" }
