@@ -20,7 +20,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { makeRunner } from "../internal/loop.js"
+import { type Call, makeRunner } from "../internal/loop.js"
 import { report } from "../internal/report.js"
 import * as Validate from "../internal/validate.js"
 import type * as RetryBudget from "../RetryBudget.js"
@@ -389,6 +389,85 @@ const resolveOptions = (options: Options): Resolved => {
   }
 }
 
+/** What every call of one client shares. */
+interface ClientParts {
+  readonly resolved: Resolved
+  readonly sendOnce: (request: ClientRequest.HttpClientRequest) => Effect.Effect<ClientResponse.HttpClientResponse, any, any>
+  readonly withAttemptHeader: (request: ClientRequest.HttpClientRequest, retries: number) => ClientRequest.HttpClientRequest
+  readonly keyOf: (request: ClientRequest.HttpClientRequest) => string
+}
+
+/** Event details of a request, with the status of the failure when it is a response. */
+const withStatus = (http: RetryEvent.HttpInfo, error: unknown): RetryEvent.HttpInfo => {
+  const status = statusOf(error)
+  return status === undefined ? http : { ...http, status }
+}
+
+/**
+ * One request under the retry runner: its attempts, its event details and
+ * cool-down key (each worked out only when asked for: parsing the URL costs
+ * more than the success path), and the retryable response it holds between
+ * attempts. Its methods live on the prototype, so a request that succeeds at
+ * once costs this object alone.
+ */
+class HttpCall implements Call<ClientResponse.HttpClientResponse, unknown, any> {
+  /** A retryable response not handed out yet: released before the next attempt. */
+  private pending: ClientResponse.HttpClientResponse | undefined
+  private http: RetryEvent.HttpInfo | undefined
+  private key: string | undefined
+
+  constructor(
+    readonly parts: ClientParts,
+    readonly request: ClientRequest.HttpClientRequest,
+    readonly method: string
+  ) {}
+
+  // The runner may build the next attempt before its backoff sleep: the
+  // pending response stays visible to `onInterrupted` until the attempt
+  // really starts, and only then is it cleared and drained.
+  attempt(retries: number): Effect.Effect<ClientResponse.HttpClientResponse, unknown, any> {
+    const { sendOnce, withAttemptHeader } = this.parts
+    const send = Effect.flatMap(sendOnce(withAttemptHeader(this.request, retries)), (response) => this.judge(response))
+    const previous = this.pending
+    if (previous === undefined) return send
+    return Effect.zipRight(
+      Effect.suspend(() => {
+        if (this.pending === previous) this.pending = undefined
+        return discard(previous, this.parts.resolved.drainLimit)
+      }),
+      send
+    )
+  }
+
+  private judge(response: ClientResponse.HttpClientResponse) {
+    return Classify.isRetryableResponse(response, this.parts.resolved.statuses)
+      ? Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        this.pending = response
+        const retryAfter = Option.getOrUndefined(Classify.retryAfterOf(response, now))
+        return Effect.fail(new RetryableStatus({ response, retryAfter }))
+      })
+      : Effect.succeed(response)
+  }
+
+  describe(error: unknown): RetryEvent.HttpInfo {
+    this.http ??= { method: this.method, url: safeUrl(this.request) }
+    return withStatus(this.http, error)
+  }
+
+  cooldownKey(): string {
+    return this.key ??= this.parts.keyOf(this.request)
+  }
+
+  // Interrupted while a retryable response waits for its retry (in the
+  // backoff sleep): that response will never be handed out, so its
+  // connection is released at once, not when the client closes.
+  onInterrupted(): Effect.Effect<void> {
+    const response = this.pending
+    this.pending = undefined
+    return response === undefined ? Effect.void : discard(response, RELEASE_LIMIT)
+  }
+}
+
 /** When retries run out on a retryable status, the last response is returned as it came. */
 const recoverResponse = (error: unknown) =>
   error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error)
@@ -495,21 +574,18 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: Options = {}) => {
         ? Effect.succeed(response)
         : bufferResponse(response)
 
+    const limit = Option.getOrUndefined(resolved.attemptTimeout)
     const sendOnce = (request: ClientRequest.HttpClientRequest) => {
       const sent = postprocess(Effect.succeed(request))
       const read = resolved.buffer ? Effect.flatMap(sent, bufferUnlessRetryable) : sent
-      return Option.match(resolved.attemptTimeout, {
-        onNone: () => read,
-        onSome: (limit) =>
-          Effect.timeoutFail(read, {
-            duration: limit,
-            onTimeout: () =>
-              new HttpClientError.RequestError({
-                request,
-                reason: "Transport",
-                cause: new TimeoutException(`attempt timed out after ${Duration.format(limit)}`),
-                description: `attempt timed out after ${Duration.format(limit)} (attemptTimeout)`
-              })
+      return limit === undefined ? read : Effect.timeoutFail(read, {
+        duration: limit,
+        onTimeout: () =>
+          new HttpClientError.RequestError({
+            request,
+            reason: "Transport",
+            cause: new TimeoutException(`attempt timed out after ${Duration.format(limit)}`),
+            description: `attempt timed out after ${Duration.format(limit)} (attemptTimeout)`
           })
       })
     }
@@ -526,16 +602,6 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: Options = {}) => {
         : sendUnreplayable(request, method)
     }
 
-    /** Event details of a request, built only when an event needs them: parsing the URL costs more than the success path. */
-    const describer = (request: ClientRequest.HttpClientRequest, method: string) => {
-      let http: RetryEvent.HttpInfo | undefined
-      return (error: unknown): RetryEvent.HttpInfo => {
-        http ??= { method, url: safeUrl(request) }
-        const status = statusOf(error)
-        return status === undefined ? http : { ...http, status }
-      }
-    }
-
     // A body that cannot be sent again: one attempt, and the outcome as it came.
     // When that outcome would have been retried, the call's events say why it was not.
     const sendUnreplayable = (request: ClientRequest.HttpClientRequest, method: string) => {
@@ -546,7 +612,7 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: Options = {}) => {
             error,
             reason: "body-not-replayable",
             name: policy.name,
-            http: describer(request, method)(error)
+            http: withStatus({ method, url: safeUrl(request) }, error)
           }),
           options.onEvent
         )
@@ -570,71 +636,17 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: Options = {}) => {
         ? request
         : ClientRequest.setHeader(request, resolved.attemptHeader, String(retries))
 
-    const listener = options.onEvent
-
-    const retryLoop = (request: ClientRequest.HttpClientRequest, method: string) => {
-      const describe = describer(request, method)
-      // A retryable response not handed out yet: released before the next attempt.
-      let pending: ClientResponse.HttpClientResponse | undefined
-      const judge = (response: ClientResponse.HttpClientResponse) =>
-        Classify.isRetryableResponse(response, resolved.statuses)
-          ? Effect.flatMap(Clock.currentTimeMillis, (now) => {
-            pending = response
-            const retryAfter = Option.getOrUndefined(Classify.retryAfterOf(response, now))
-            return Effect.fail(new RetryableStatus({ response, retryAfter }))
-          })
-          : Effect.succeed(response)
-      // The runner may build the next attempt before its backoff sleep: the
-      // pending response stays visible to `releasePending` until the attempt
-      // really starts, and only then is it cleared and drained.
-      const attempt = (retries: number) => {
-        const send = Effect.flatMap(sendOnce(withAttemptHeader(request, retries)), judge)
-        const previous = pending
-        if (previous === undefined) return send
-        return Effect.zipRight(
-          Effect.suspend(() => {
-            if (pending === previous) pending = undefined
-            return discard(previous, resolved.drainLimit)
-          }),
-          send
-        )
-      }
-      // Interrupted while a retryable response waits for its retry (in the
-      // backoff sleep): that response will never be handed out, so its
-      // connection is released at once, not when the client closes. The hook
-      // is the call's closing event ("interrupted"), which the runner delivers
-      // on a fiber of its own: nothing is added to a call that succeeds at once.
-      const releasePending = (): Effect.Effect<void> => {
-        const response = pending
-        pending = undefined
-        return response === undefined ? Effect.void : discard(response, RELEASE_LIMIT)
-      }
-      const onEvent = (event: RetryEvent.RetryEvent): Effect.Effect<void> => {
-        const own = listener === undefined ? Effect.void : listener(event)
-        return event._tag === "GaveUp" && event.reason === "interrupted" ? Effect.zipRight(releasePending(), own) : own
-      }
-      return runner.run({
-        attempt,
-        describe,
-        onEvent,
-        cooldownKey: resolved.cooldown === "off" ? undefined : cooldownKeyOf(request)
-      })
-    }
-
+    const parts: ClientParts = { resolved, sendOnce, withAttemptHeader, keyOf: options.cooldownKey ?? originOf }
     const runner = makeRunner<ClientResponse.HttpClientResponse, unknown>(policy, {
       isRetryable: isRetryableFailure,
+      onEvent: options.onEvent,
       hint: Classify.hintOf,
       budget: options.budget,
       recover: recoverResponse,
       cooldown: resolved.cooldown === "off" ? undefined : { firstAttempts: resolved.cooldown === "all" }
     })
-
-    const keyOf = options.cooldownKey ?? originOf
-    /** The request's cool-down key, computed once and only when a cool-down store asks for it. */
-    const cooldownKeyOf = (request: ClientRequest.HttpClientRequest) => {
-      let key: string | undefined
-      return () => (key ??= keyOf(request))
-    }
+    const retryLoop = (request: ClientRequest.HttpClientRequest, method: string) =>
+      runner.run(new HttpCall(parts, request, method))
 
     const needsNewKey = (request: ClientRequest.HttpClientRequest) =>
       resolved.idempotencyKey && needsKey(request.method.toUpperCase()) &&

@@ -27,7 +27,6 @@ export type Engine<E, R> = RetryPolicy.RetryPolicy | Schedule.Schedule<unknown, 
 export interface LoopOptions<A, E> {
   /** Decides which failures are retried. Default: `Retryable.isRetryable` for a policy, every failure for a schedule. */
   readonly isRetryable?: ((error: E) => boolean) | undefined
-  /** The listener of calls that bring none of their own (see `Call`). */
   readonly onEvent?: Listener | undefined
   /** Reads a failure's Retry-After hint; `Retryable.retryAfter` by default. */
   readonly hint?: ((error: E, now: number) => Option.Option<Duration.Duration>) | undefined
@@ -45,16 +44,22 @@ export interface LoopOptions<A, E> {
   readonly cooldown?: { readonly key?: (() => string) | undefined; readonly firstAttempts: boolean } | undefined
 }
 
-/** What one call brings to a runner. */
+/**
+ * What one call brings to a runner. The runner calls these as methods, so a
+ * call may be a class instance whose methods live on its prototype.
+ */
 export interface Call<A, E, R> {
   /** Attempt number `retries` (0 for the first). */
-  readonly attempt: (retries: number) => Effect.Effect<A, E, R>
+  attempt(retries: number): Effect.Effect<A, E, R>
   /** Adds request details to each event (HTTP). */
-  readonly describe?: ((error: E | undefined) => RetryEvent.HttpInfo) | undefined
+  describe?(error: E | undefined): RetryEvent.HttpInfo
   /** This call's cool-down key, instead of the runner's. */
-  readonly cooldownKey?: (() => string) | undefined
-  /** This call's listener, instead of the runner's. */
-  readonly onEvent?: Listener | undefined
+  cooldownKey?(): string
+  /**
+   * Runs when the call is interrupted after retrying began, on the fiber that
+   * delivers its closing event: the caller is not held for it.
+   */
+  onInterrupted?(): Effect.Effect<void>
 }
 
 /**
@@ -63,7 +68,7 @@ export interface Call<A, E, R> {
  * object, and nothing more until an attempt fails.
  */
 export interface Runner<A, E, R2> {
-  readonly run: <R>(call: Call<A, E, R>) => Effect.Effect<A, E, R | R2>
+  run<R>(call: Call<A, E, R>): Effect.Effect<A, E, R | R2>
 }
 
 /** The options and the engine, resolved once. */
@@ -144,17 +149,15 @@ export const makeRunner = <A, E, R2 = never>(engine: Engine<E, R2>, options: Loo
     recover: options.recover ?? Effect.fail,
     needsStart: plan !== undefined && plan.maxElapsedMillis !== undefined
   }
-  return {
-    run: <R>(call: Call<A, E, R>) => new CallRunner<A, E, R, R2>(resolved, call).first(false)
-  }
+  return new RunnerImpl(resolved)
 }
 
-/** Runs `attempt(retries)` under a policy or a schedule: a runner used for one call. */
-export const runWithRetry = <A, E, R, R2 = never>(
-  attempt: (retries: number) => Effect.Effect<A, E, R>,
-  engine: Engine<E, R2>,
-  options: LoopOptions<A, E>
-): Effect.Effect<A, E, R | R2> => makeRunner<A, E, R2>(engine, options).run({ attempt })
+class RunnerImpl<A, E, R2> implements Runner<A, E, R2> {
+  constructor(readonly resolved: Resolved<A, E, R2>) {}
+  run<R>(call: Call<A, E, R>): Effect.Effect<A, E, R | R2> {
+    return new CallRunner<A, E, R, R2>(this.resolved, call).first(false)
+  }
+}
 
 /**
  * One call under a runner. Its methods are shared on the prototype: building
@@ -169,16 +172,16 @@ class CallRunner<A, E, R, R2> {
   private readonly listener: Listener | undefined
 
   constructor(readonly resolved: Resolved<A, E, R2>, readonly call: Call<A, E, R>) {
-    this.listener = call.onEvent ?? resolved.options.onEvent
+    this.listener = resolved.options.onEvent
   }
 
   private http(error: E | undefined): { readonly http?: RetryEvent.HttpInfo } {
-    const describe = this.call.describe
-    return describe === undefined ? {} : { http: describe(error) }
+    return this.call.describe === undefined ? {} : { http: this.call.describe(error) }
   }
 
   private cooldownKey(): string {
-    const key = this.call.cooldownKey ?? this.resolved.options.cooldown?.key
+    if (this.call.cooldownKey !== undefined) return this.call.cooldownKey()
+    const key = this.resolved.options.cooldown?.key
     return key === undefined ? "" : key()
   }
 
@@ -480,9 +483,17 @@ class CallRunner<A, E, R, R2> {
   // events, so that a status line showing "retrying" is cleared. The caller is
   // already ending: the listeners are not waited for.
   private reportAbnormalEnd(run: Run<E>, exit: Exit.Exit<A, E>): Effect.Effect<void> {
-    return Exit.isFailure(exit) && !run.ended
-      ? reportClosing(this.gaveUp(run, Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect"), this.listener)
-      : Effect.void
+    if (Exit.isSuccess(exit) || run.ended) return Effect.void
+    if (!Cause.isInterruptedOnly(exit.cause)) return reportClosing(this.gaveUp(run, "defect"), this.listener)
+    return reportClosing(this.gaveUp(run, "interrupted"), this.interruptedListener())
+  }
+
+  /** The listener of an interrupted call's closing event, which runs the call's own clean-up first. */
+  private interruptedListener(): Listener | undefined {
+    const call = this.call
+    if (call.onInterrupted === undefined) return this.listener
+    const listener = this.listener
+    return (event) => Effect.zipRight(call.onInterrupted!(), listener === undefined ? Effect.void : listener(event))
   }
 
   private succeededAfterWait(): Effect.Effect<void> {
