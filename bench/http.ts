@@ -15,6 +15,14 @@
  * - a figure is the median, over every round of every process, of a client's
  *   rate divided by the bare client's rate in the same round. The control's
  *   figure shows what the method reads when nothing differs.
+ *
+ * What it cannot remove: garbage a client leaves is partly collected while
+ * the next client runs, and the client after withRetry is always another
+ * one, so withRetry's extra garbage slows the bare client and the control a
+ * little, which lifts withRetry's ratio; the control, being the bare client,
+ * cannot show that. Collecting garbage before every burst (tried, with
+ * `--expose-gc`) halved every rate, so it measured something else. The
+ * server runs in the same process as the clients, as before.
  */
 import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"

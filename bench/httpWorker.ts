@@ -44,6 +44,7 @@ const burst = (client: HttpClient.HttpClient, url: string, requests: number, con
   )
 
 const measure = async (rounds: number, requests: number, concurrency: number): Promise<WorkerRates> => {
+  if (rounds % orders.length !== 0) throw new Error(`rounds must be a multiple of ${orders.length}, so that every order runs as often`)
   const server = await listen()
   const rates: WorkerRates = { bare: [], control: [], retry: [] }
   try {

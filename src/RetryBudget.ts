@@ -57,13 +57,16 @@ export interface Snapshot {
  * `RedisBudget` from `effect-retry/redis`. Every operation is atomic, so many
  * fibers can share one.
  *
- * The success path must stay cheap and must never wait, so the two things it
- * reports are plain synchronous functions that only record:
- * `unsafeRequest` (a call starts its first attempt) and `unsafeSucceeded`
- * (a call succeeded). A budget leaves out the one it has no use for, and the
- * success path then skips it: a ratio budget counts requests and ignores
- * successes, a token bucket the reverse. A budget held elsewhere gathers them
- * in the process and sends them in batches. Only `withdraw`, asked once per retry, may wait on a
+ * The success path must stay cheap and must never wait, so what a first
+ * attempt reports goes through two plain synchronous functions that only
+ * record: `unsafeRequest` (a call starts its first attempt) and
+ * `unsafeSucceeded` (its first attempt succeeded). `Retry.retry` and
+ * `HttpRetry.withRetry` use only these two there, never the `request`
+ * effect (which is for loops of your own); after retries they call the
+ * `succeeded(spent)` effect. A budget leaves out the hook it has no use for,
+ * and first attempts then skip it: a ratio budget counts requests and
+ * ignores first-attempt successes, a token bucket the reverse. A budget held
+ * elsewhere gathers them in the process and sends them in batches. Only `withdraw`, asked once per retry, may wait on a
  * store; it never fails: a store that cannot answer is the budget's own
  * business (see `RedisBudget`'s `onStoreError`).
  *
@@ -87,7 +90,7 @@ export interface Service {
   readonly request: Effect.Effect<void>
   /** Asks for one retry: `Some(tokens taken)` when it may be taken, `None` when the budget is spent. */
   readonly withdraw: (kind: RetryKind) => Effect.Effect<Option.Option<number>>
-  /** A call succeeded; `spent` is what its retries withdrew (0 when the first attempt succeeded). */
+  /** A call succeeded; `spent` is what its retries withdrew. The retry loops call it after retries. */
   readonly succeeded: (spent: number) => Effect.Effect<void>
   readonly snapshot: Effect.Effect<Snapshot>
   /**
@@ -97,8 +100,9 @@ export interface Service {
    */
   readonly unsafeRequest?: ((now: number) => void) | undefined
   /**
-   * Records that a call succeeded after its retries withdrew `spent`; never
-   * blocks. Absent when the budget does not count successes: a first attempt
+   * Records that a call succeeded after its retries withdrew `spent` (0: at
+   * the first attempt, which is where the retry loops call it); never blocks.
+   * Absent when the budget ignores first-attempt successes: a first attempt
    * that succeeds then passes through untouched.
    */
   readonly unsafeSucceeded?: ((spent: number) => void) | undefined
@@ -156,16 +160,18 @@ export interface Rules {
  * @category constructors
  */
 export const make = (rules: Rules): Service => {
-  const { request, succeeded } = rules
+  // Called as methods of `rules`, so that rules written as a class work too.
+  const unsafeRequest = rules.request === undefined ? undefined : (now: number) => rules.request!(now)
+  const unsafeSucceeded = rules.succeeded === undefined ? undefined : (spent: number) => rules.succeeded!(spent)
   return {
-    request: request === undefined
+    request: unsafeRequest === undefined
       ? Effect.void
-      : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => request(now))),
+      : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => unsafeRequest(now))),
     withdraw: (kind) => Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.withdraw(kind, now))),
-    succeeded: (spent) => succeeded === undefined ? Effect.void : Effect.sync(() => succeeded(spent)),
+    succeeded: (spent) => unsafeSucceeded === undefined ? Effect.void : Effect.sync(() => unsafeSucceeded(spent)),
     snapshot: Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.snapshot(now))),
-    unsafeRequest: request,
-    unsafeSucceeded: succeeded
+    unsafeRequest,
+    unsafeSucceeded
   }
 }
 

@@ -122,6 +122,57 @@ describe("Retry.retry with a budget", () => {
       expect(events.events.at(-1)).toMatchObject({ _tag: "GaveUp", reason: "budget" })
     }))
 
+  it.effect("a budget written as a class has its hooks called as methods, on every path", () =>
+    Effect.gen(function*() {
+      class Counting implements RetryBudget.Service {
+        requests = 0
+        successes = 0
+        readonly request = Effect.void
+        readonly snapshot = Effect.succeed({ available: 1, capacity: 1 })
+        withdraw() {
+          return Effect.succeed(Option.some(1))
+        }
+        succeeded() {
+          return Effect.void
+        }
+        unsafeRequest() {
+          this.requests++
+        }
+        unsafeSucceeded() {
+          this.successes++
+        }
+      }
+      const budget = new Counting()
+      const withDeadline = RetryPolicy.make({ baseDelay: 0, jitter: "none", maxAttempts: 3, maxElapsed: "1 minute" })
+      yield* Retry.retry(Effect.succeed(1), noDelay, { budget })
+      yield* Retry.retry(Effect.succeed(2), withDeadline, { budget })
+      yield* Effect.provideService(Retry.retry(Effect.succeed(3), noDelay), RetryBudget.RetryBudget, budget)
+      expect({ requests: budget.requests, successes: budget.successes }).toEqual({ requests: 3, successes: 3 })
+
+      class CountingRules implements RetryBudget.Rules {
+        requests = 0
+        successes = 0
+        request() {
+          this.requests++
+        }
+        withdraw() {
+          return Option.some(1)
+        }
+        succeeded() {
+          this.successes++
+        }
+        snapshot() {
+          return { available: 1, capacity: 1 }
+        }
+      }
+      const rules = new CountingRules()
+      const made = RetryBudget.make(rules)
+      yield* Retry.retry(Effect.succeed(1), noDelay, { budget: made })
+      yield* made.request
+      yield* made.succeeded(5)
+      expect({ requests: rules.requests, successes: rules.successes }).toEqual({ requests: 2, successes: 2 })
+    }))
+
   it.effect("the success path records only what each budget counts", () =>
     Effect.gen(function*() {
       const bucket = yield* RetryBudget.makeTokenBucket({ capacity: 10, retryCost: 5, successRefund: 2 })

@@ -407,8 +407,8 @@ const withStatus = (http: RetryEvent.HttpInfo, error: unknown): RetryEvent.HttpI
  * One request under the retry runner: its attempts, its event details and
  * cool-down key (each worked out only when asked for: parsing the URL costs
  * more than the success path), and the retryable response it holds between
- * attempts. Its methods live on the prototype, so a request that succeeds at
- * once costs this object alone.
+ * attempts. Its methods live on the prototype, so it replaces the closures a
+ * request used to need.
  */
 class HttpCall implements Call<ClientResponse.HttpClientResponse, unknown, any> {
   /** A retryable response not handed out yet: released before the next attempt. */
@@ -455,7 +455,8 @@ class HttpCall implements Call<ClientResponse.HttpClientResponse, unknown, any> 
   }
 
   cooldownKey(): string {
-    return this.key ??= this.parts.keyOf(this.request)
+    const keyOf = this.parts.keyOf
+    return this.key ??= keyOf(this.request)
   }
 
   // Interrupted while a retryable response waits for its retry (in the

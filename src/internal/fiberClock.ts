@@ -6,9 +6,11 @@ let lastServices: unknown
 let lastClock: Clock.Clock | undefined
 
 /**
- * The fiber's Clock, read without running an effect. The last lookup is kept:
- * the default services change only where a test provides its own clock, and
- * a lookup costs about as much as reading the time.
+ * The fiber's Clock, read without running an effect. The last lookup is kept
+ * for as long as the fiber's default services are the same object: they are
+ * replaced, never changed in place (by a TestClock, `Effect.withClock`,
+ * `withRandom` and the like), and a lookup costs about as much as reading the
+ * time.
  */
 export const clockOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Clock.Clock => {
   const services = fiber.currentDefaultServices

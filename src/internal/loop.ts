@@ -64,8 +64,9 @@ export interface Call<A, E, R> {
 
 /**
  * Retries calls under one policy or schedule and one set of options. Built
- * once (per `Retry.retry`, per HTTP client); each call then costs one small
- * object, and nothing more until an attempt fails.
+ * once (per `Retry.retry` with options, per policy or schedule without, per
+ * HTTP client); a call then costs its `Call`, a `CallRunner` and the effect
+ * that runs its first attempt, and nothing more until an attempt fails.
  */
 export interface Runner<A, E, R2> {
   run<R>(call: Call<A, E, R>): Effect.Effect<A, E, R | R2>
@@ -119,7 +120,8 @@ interface Run<E> {
 /** The first attempt's handlers under a budget (without a deadline or cool-down). */
 interface BudgetHandlers<A, E, R> {
   readonly budget: RetryBudget.Service
-  readonly request: ((now: number) => void) | undefined
+  /** Whether the budget records requests (`unsafeRequest`), for which the clock is read. */
+  readonly countsRequests: boolean
   readonly onFailure: (cause: Cause.Cause<E>) => Effect.Effect<A, E, R>
   /** With a success handler too: only when the budget counts successes. */
   readonly matched: {
@@ -160,9 +162,9 @@ class RunnerImpl<A, E, R2> implements Runner<A, E, R2> {
 }
 
 /**
- * One call under a runner. Its methods are shared on the prototype: building
- * a call allocates this object only; the handlers of its first attempt are
- * made when it first runs, and kept for its further runs.
+ * One call under a runner. Its methods are shared on the prototype; the
+ * handlers of its first attempt are made when it first runs, and kept for
+ * its further runs (a `Retry.retry` effect may run many times).
  */
 class CallRunner<A, E, R, R2> {
   /** The handler of a first attempt without a budget, a deadline or a cool-down. */
@@ -209,7 +211,7 @@ class CallRunner<A, E, R, R2> {
     // counts requests, and the handlers are made once per budget.
     if (alone) {
       const handlers = this.handlersFor(budget!)
-      if (handlers.request !== undefined) handlers.request(clockOf(fiber).unsafeCurrentTimeMillis())
+      if (handlers.countsRequests) budget!.unsafeRequest!(clockOf(fiber).unsafeCurrentTimeMillis())
       return handlers.matched === undefined
         ? Effect.catchAllCause(this.call.attempt(0), handlers.onFailure)
         : Effect.matchCauseEffect(this.call.attempt(0), handlers.matched)
@@ -220,10 +222,9 @@ class CallRunner<A, E, R, R2> {
       if (remaining > 0) return this.waitBeforeFirstAttempt(remaining)
     }
     budget?.unsafeRequest?.(now)
-    const succeeded = budget?.unsafeSucceeded
     const attempt = this.call.attempt(0)
-    const first = succeeded === undefined ? attempt : Effect.map(attempt, (value) => {
-      succeeded(0)
+    const first = budget?.unsafeSucceeded === undefined ? attempt : Effect.map(attempt, (value) => {
+      budget.unsafeSucceeded!(0)
       return value
     })
     // A call that waited reports how it ended, so that a status line showing the wait is cleared.
@@ -236,16 +237,15 @@ class CallRunner<A, E, R, R2> {
   private handlersFor(budget: RetryBudget.Service): BudgetHandlers<A, E, R | R2> {
     const kept = this.budgetHandlers
     if (kept !== undefined && kept.budget === budget) return kept
-    const succeeded = budget.unsafeSucceeded
     const onFailure = this.onFirstFailureCause(0, budget)
     return this.budgetHandlers = {
       budget,
-      request: budget.unsafeRequest,
+      countsRequests: budget.unsafeRequest !== undefined,
       onFailure,
-      matched: succeeded === undefined ? undefined : {
+      matched: budget.unsafeSucceeded === undefined ? undefined : {
         onFailure,
         onSuccess: (value: A) => {
-          succeeded(0)
+          budget.unsafeSucceeded!(0)
           return Effect.succeed(value)
         }
       }
@@ -317,10 +317,11 @@ class CallRunner<A, E, R, R2> {
   }
 
   private decidePolicy(run: Run<E>, now: number, plan: Decision.Plan): Effect.Effect<Step> {
-    const retryable = this.resolved.isRetryable!(run.error)
+    const { hintOf, isRetryable } = this.resolved
+    const retryable = isRetryable!(run.error)
     let hintMillis: number | undefined
     if (retryable && plan.hints !== undefined) {
-      const hint = this.resolved.hintOf(run.error, now)
+      const hint = hintOf(run.error, now)
       if (Option.isSome(hint)) hintMillis = Duration.toMillis(hint.value)
     }
     run.hintMillis = hintMillis
@@ -466,7 +467,8 @@ class CallRunner<A, E, R, R2> {
   }
 
   private giveUp(run: Run<E>, reason: RetryEvent.GiveUpReason): Effect.Effect<A, E> {
-    return Effect.zipRight(this.closeWith(run, this.gaveUp(run, reason), undefined), this.resolved.recover(run.error, reason))
+    const recover = this.resolved.recover
+    return Effect.zipRight(this.closeWith(run, this.gaveUp(run, reason), undefined), recover(run.error, reason))
   }
 
   private gaveUp(run: Run<E>, reason: RetryEvent.GiveUpReason) {
