@@ -592,7 +592,8 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: Options = {}) => {
     }
 
     const retryRequest = (request: ClientRequest.HttpClientRequest) => {
-      const method = request.method.toUpperCase()
+      // The platform's methods are upper case already; the copy is made only for one that is not.
+      const method = resolved.methods.has(request.method) ? request.method : request.method.toUpperCase()
       const retryable = resolved.methods.has(method) ||
         (needsKey(method) && request.headers["idempotency-key"] !== undefined)
       if (!retryable) return sendOnce(request)

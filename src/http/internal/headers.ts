@@ -36,7 +36,9 @@ const printableName = (name: string) => JSON.stringify(name.length > 64 ? `${nam
 export const invalidHeaders = (headers: Headers.Headers): ReadonlyArray<InvalidHeader> => {
   // Allocated only when something is wrong: this runs on every request.
   let found: Array<InvalidHeader> | undefined
-  for (const name of Object.keys(headers)) {
+  // `for...in` rather than `Object.keys`: no array per request. A Headers'
+  // prototype has symbol keys only, so only the headers themselves are seen.
+  for (const name in headers) {
     if (!TOKEN.test(name)) {
       found ??= []
       found.push({ name, description: `header name ${printableName(name)} is not a valid HTTP token` })
