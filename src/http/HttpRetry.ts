@@ -473,6 +473,11 @@ class HttpCall implements Call<ClientResponse.HttpClientResponse, unknown, any> 
 const recoverResponse = (error: unknown) =>
   error instanceof RetryableStatus ? Effect.succeed(error.response) : Effect.fail(error)
 
+const LOWER_CASE = /[a-z]/
+
+/** A request's method in upper case; the platform's are already, so a copy is made only for one that is not. */
+const upperCase = (method: string): string => LOWER_CASE.test(method) ? method.toUpperCase() : method
+
 const needsKey = (method: string) => method === "POST" || method === "PATCH"
 
 /**
@@ -591,9 +596,7 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: Options = {}) => {
       })
     }
 
-    const retryRequest = (request: ClientRequest.HttpClientRequest) => {
-      // The platform's methods are upper case already; the copy is made only for one that is not.
-      const method = resolved.methods.has(request.method) ? request.method : request.method.toUpperCase()
+    const retryRequest = (request: ClientRequest.HttpClientRequest, method: string) => {
       const retryable = resolved.methods.has(method) ||
         (needsKey(method) && request.headers["idempotency-key"] !== undefined)
       if (!retryable) return sendOnce(request)
@@ -650,16 +653,16 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: Options = {}) => {
     const retryLoop = (request: ClientRequest.HttpClientRequest, method: string) =>
       runner.run(new HttpCall(parts, request, method))
 
-    const needsNewKey = (request: ClientRequest.HttpClientRequest) =>
-      resolved.idempotencyKey && needsKey(request.method.toUpperCase()) &&
-      request.headers["idempotency-key"] === undefined
+    const needsNewKey = (request: ClientRequest.HttpClientRequest, method: string) =>
+      resolved.idempotencyKey && needsKey(method) && request.headers["idempotency-key"] === undefined
 
     const checked = (request: ClientRequest.HttpClientRequest) => {
       const problems = invalidHeaders(request.headers)
       if (problems.length === 0) {
-        return needsNewKey(request)
-          ? Effect.flatMap(randomUuid, (key) => retryRequest(ClientRequest.setHeader(request, "idempotency-key", key)))
-          : retryRequest(request)
+        const method = upperCase(request.method)
+        return needsNewKey(request, method)
+          ? Effect.flatMap(randomUuid, (key) => retryRequest(ClientRequest.setHeader(request, "idempotency-key", key), method))
+          : retryRequest(request, method)
       }
       // The error keeps the request, but none of the rejected values: they may be secrets and errors get logged.
       const redacted = problems.reduce(

@@ -120,8 +120,6 @@ interface Run<E> {
 /** The first attempt's handlers under a budget (without a deadline or cool-down). */
 interface BudgetHandlers<A, E, R> {
   readonly budget: RetryBudget.Service
-  /** Whether the budget records requests (`unsafeRequest`), for which the clock is read. */
-  readonly countsRequests: boolean
   readonly onFailure: (cause: Cause.Cause<E>) => Effect.Effect<A, E, R>
   /** With a success handler too: only when the budget counts successes. */
   readonly matched: {
@@ -211,7 +209,7 @@ class CallRunner<A, E, R, R2> {
     // counts requests, and the handlers are made once per budget.
     if (alone) {
       const handlers = this.handlersFor(budget!)
-      if (handlers.countsRequests) budget!.unsafeRequest!(clockOf(fiber).unsafeCurrentTimeMillis())
+      if (budget!.unsafeRequest !== undefined) budget!.unsafeRequest(clockOf(fiber).unsafeCurrentTimeMillis())
       return handlers.matched === undefined
         ? Effect.catchAllCause(this.call.attempt(0), handlers.onFailure)
         : Effect.matchCauseEffect(this.call.attempt(0), handlers.matched)
@@ -240,7 +238,6 @@ class CallRunner<A, E, R, R2> {
     const onFailure = this.onFirstFailureCause(0, budget)
     return this.budgetHandlers = {
       budget,
-      countsRequests: budget.unsafeRequest !== undefined,
       onFailure,
       matched: budget.unsafeSucceeded === undefined ? undefined : {
         onFailure,

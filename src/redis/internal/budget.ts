@@ -182,16 +182,15 @@ export const makeRatio = (
     })
     yield* flushing(flush, shared.flushEvery)
 
+    const unsafeRequest = (now: number) => {
+      requests++
+      if (shared.mode === "local") local.unsafeRequest?.(now)
+    }
+
     return {
       request: Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) =>
-        Effect.sync(() => {
-          requests++
-          if (shared.mode === "local") local.unsafeRequest?.(now)
-        })),
-      unsafeRequest: (now) => {
-        requests++
-        if (shared.mode === "local") local.unsafeRequest?.(now)
-      },
+        Effect.sync(() => unsafeRequest(now))),
+      unsafeRequest,
       withdraw: (kind) =>
         call(store, "withdraw", () => client.erRatioWithdraw(key, ...args), RatioGranted).pipe(
           Effect.matchEffect({
