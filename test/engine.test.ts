@@ -106,6 +106,36 @@ describe("Schedule.CurrentIterationMetadata inside the retried effect", () => {
       yield* runClocked(Retry.retry(a.effect, Schedule.exponential("10 millis")))
       expect(a.seen).toEqual([0, 1, 2])
     }))
+
+  // Nested in another retry, each run of the inner call starts from recurrence
+  // 0 as Effect.retry's does, not from the outer loop's metadata.
+  const nested = (
+    inner: (self: Effect.Effect<never, Busy>) => Effect.Effect<never, Busy>,
+    outer: (self: Effect.Effect<never, Busy>) => Effect.Effect<never, Busy>
+  ) =>
+    Effect.gen(function*() {
+      const seen: Array<number> = []
+      const attempt = Effect.flatMap(Schedule.CurrentIterationMetadata, (meta) => {
+        seen.push(meta.recurrence)
+        return Effect.fail(new Busy({}))
+      })
+      yield* runClocked(outer(inner(attempt)))
+      return seen
+    })
+  const effectRetry = (self: Effect.Effect<never, Busy>) => Effect.retry(self, Schedule.recurs(1))
+  const retryRetry = (self: Effect.Effect<never, Busy>) => Retry.retry(self, Schedule.recurs(1))
+  const policyRetry = (self: Effect.Effect<never, Busy>) =>
+    Retry.retry(self, RetryPolicy.make({ maxAttempts: 2, baseDelay: "10 millis", jitter: "none" }))
+
+  it.effect("nested in another retry, each run of the inner call reads recurrence 0 first, as under Effect.retry", () =>
+    Effect.gen(function*() {
+      const reference = yield* nested(effectRetry, effectRetry)
+      expect(reference).toEqual([0, 1, 0, 1])
+      expect(yield* nested(retryRetry, effectRetry)).toEqual(reference)
+      expect(yield* nested(retryRetry, retryRetry)).toEqual(reference)
+      expect(yield* nested(policyRetry, retryRetry)).toEqual(reference)
+      expect(yield* nested(effectRetry, retryRetry)).toEqual(reference)
+    }))
 })
 
 describe("types infer in both call forms", () => {

@@ -117,15 +117,11 @@ interface Run<E> {
   lastDecisionMillis: number
 }
 
-/** The first attempt's handlers under a budget (without a deadline or cool-down). */
-interface BudgetHandlers<A, E, R> {
-  readonly budget: RetryBudget.Service
-  readonly onFailure: (cause: Cause.Cause<E>) => Effect.Effect<A, E, R>
-  /** With a success handler too: only when the budget counts successes. */
-  readonly matched: {
-    readonly onFailure: (cause: Cause.Cause<E>) => Effect.Effect<A, E, R>
-    readonly onSuccess: (value: A) => Effect.Effect<A>
-  } | undefined
+/** A first attempt as built, with what it was built from. */
+interface KeptFirst<A, E, R> {
+  readonly attempt: Effect.Effect<A, E, any>
+  readonly budget: RetryBudget.Service | undefined
+  readonly effect: Effect.Effect<A, E, R>
 }
 
 /**
@@ -165,10 +161,8 @@ class RunnerImpl<A, E, R2> implements Runner<A, E, R2> {
  * its further runs (a `Retry.retry` effect may run many times).
  */
 class CallRunner<A, E, R, R2> {
-  /** The handler of a first attempt without a budget, a deadline or a cool-down. */
-  private onFailureAlone: ((cause: Cause.Cause<E>) => Effect.Effect<A, E, R | R2>) | undefined
-  /** The first attempt's handlers for the last budget seen. */
-  private budgetHandlers: BudgetHandlers<A, E, R | R2> | undefined
+  /** The last first attempt built (without a deadline or a cool-down), reused while its parts stay the same. */
+  private kept: KeptFirst<A, E, R | R2> | undefined
   private readonly listener: Listener | undefined
 
   constructor(readonly resolved: Resolved<A, E, R2>, readonly call: Call<A, E, R>) {
@@ -201,18 +195,18 @@ class CallRunner<A, E, R, R2> {
     const cooldown: RetryCooldown.Service | undefined = options.cooldown === undefined
       ? undefined
       : fiber.currentContext.unsafeMap.get(RetryCooldown.RetryCooldown.key)
-    const alone = cooldown === undefined && !needsStart && !waited
-    if (budget === undefined && alone) {
-      return Effect.catchAllCause(this.call.attempt(0), this.onFailureAlone ??= this.onFirstFailureCause(0, undefined))
-    }
-    // The common case with a budget: the clock is read only when the budget
-    // counts requests, and the handlers are made once per budget.
-    if (alone) {
-      const handlers = this.handlersFor(budget!)
-      if (budget!.unsafeRequest !== undefined) budget!.unsafeRequest(clockOf(fiber).unsafeCurrentTimeMillis())
-      return handlers.matched === undefined
-        ? Effect.catchAllCause(this.call.attempt(0), handlers.onFailure)
-        : Effect.matchCauseEffect(this.call.attempt(0), handlers.matched)
+    // Nested in another retry loop, the first attempt must not see that loop's metadata.
+    const nested = fiber.currentContext.unsafeMap.has(Schedule.CurrentIterationMetadata.key)
+    // The common case: no deadline, no cool-down, not nested. The clock is
+    // read only when a budget counts requests, and a call run again (the same
+    // effect, under the same budget) reuses the effect built for its last run.
+    if (cooldown === undefined && !needsStart && !waited && !nested) {
+      if (budget?.unsafeRequest !== undefined) budget.unsafeRequest(clockOf(fiber).unsafeCurrentTimeMillis())
+      const attempt = this.call.attempt(0)
+      const kept = this.kept
+      return kept !== undefined && kept.attempt === attempt && kept.budget === budget
+        ? kept.effect
+        : this.keepFirst(attempt, budget)
     }
     const now = clockOf(fiber).unsafeCurrentTimeMillis()
     if (cooldown !== undefined && options.cooldown!.firstAttempts) {
@@ -220,7 +214,10 @@ class CallRunner<A, E, R, R2> {
       if (remaining > 0) return this.waitBeforeFirstAttempt(remaining)
     }
     budget?.unsafeRequest?.(now)
-    const attempt = this.call.attempt(0)
+    // As under `Effect.retry`, which provides its own metadata from the first attempt on.
+    const attempt = nested
+      ? Effect.provideService(this.call.attempt(0), Schedule.CurrentIterationMetadata, noIterationYet)
+      : this.call.attempt(0)
     const first = budget?.unsafeSucceeded === undefined ? attempt : Effect.map(attempt, (value) => {
       budget.unsafeSucceeded!(0)
       return value
@@ -232,21 +229,22 @@ class CallRunner<A, E, R, R2> {
     )
   }
 
-  private handlersFor(budget: RetryBudget.Service): BudgetHandlers<A, E, R | R2> {
-    const kept = this.budgetHandlers
-    if (kept !== undefined && kept.budget === budget) return kept
+  private keepFirst(
+    attempt: Effect.Effect<A, E, R>,
+    budget: RetryBudget.Service | undefined
+  ): Effect.Effect<A, E, R | R2> {
     const onFailure = this.onFirstFailureCause(0, budget)
-    return this.budgetHandlers = {
-      budget,
-      onFailure,
-      matched: budget.unsafeSucceeded === undefined ? undefined : {
+    const effect = budget?.unsafeSucceeded === undefined
+      ? Effect.catchAllCause(attempt, onFailure)
+      : Effect.matchCauseEffect(attempt, {
         onFailure,
         onSuccess: (value: A) => {
           budget.unsafeSucceeded!(0)
           return Effect.succeed(value)
         }
-      }
-    }
+      })
+    this.kept = { attempt, budget, effect }
+    return effect
   }
 
   /**
@@ -527,6 +525,8 @@ class CallRunner<A, E, R, R2> {
     return Effect.zipRight(wait, Effect.suspend(() => this.first(true)))
   }
 }
+
+const noIterationYet = Schedule.CurrentIterationMetadata.defaultValue()
 
 const notRetryable: Step = { _tag: "Stop", reason: "not-retryable" }
 const deadline: Step = { _tag: "Stop", reason: "deadline" }
