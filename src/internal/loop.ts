@@ -117,12 +117,6 @@ interface Run<E> {
   lastDecisionMillis: number
 }
 
-/** A first attempt as built, with what it was built from. */
-interface KeptFirst<A, E, R> {
-  readonly attempt: Effect.Effect<A, E, any>
-  readonly budget: RetryBudget.Service | undefined
-  readonly effect: Effect.Effect<A, E, R>
-}
 
 /**
  * Builds a runner: calls run under a policy or a schedule, the first attempt
@@ -161,8 +155,11 @@ class RunnerImpl<A, E, R2> implements Runner<A, E, R2> {
  * its further runs (a `Retry.retry` effect may run many times).
  */
 class CallRunner<A, E, R, R2> {
-  /** The last first attempt built (without a deadline or a cool-down), reused while its parts stay the same. */
-  private kept: KeptFirst<A, E, R | R2> | undefined
+  // The last first attempt built (without a deadline or a cool-down) and what
+  // it was built from: reused while those stay the same.
+  private keptAttempt: Effect.Effect<A, E, R> | undefined
+  private keptBudget: RetryBudget.Service | undefined
+  private keptFirst: Effect.Effect<A, E, R | R2> | undefined
   private readonly listener: Listener | undefined
 
   constructor(readonly resolved: Resolved<A, E, R2>, readonly call: Call<A, E, R>) {
@@ -203,9 +200,8 @@ class CallRunner<A, E, R, R2> {
     if (cooldown === undefined && !needsStart && !waited && !nested) {
       if (budget?.unsafeRequest !== undefined) budget.unsafeRequest(clockOf(fiber).unsafeCurrentTimeMillis())
       const attempt = this.call.attempt(0)
-      const kept = this.kept
-      return kept !== undefined && kept.attempt === attempt && kept.budget === budget
-        ? kept.effect
+      return attempt === this.keptAttempt && budget === this.keptBudget
+        ? this.keptFirst!
         : this.keepFirst(attempt, budget)
     }
     const now = clockOf(fiber).unsafeCurrentTimeMillis()
@@ -243,8 +239,9 @@ class CallRunner<A, E, R, R2> {
           return Effect.succeed(value)
         }
       })
-    this.kept = { attempt, budget, effect }
-    return effect
+    this.keptAttempt = attempt
+    this.keptBudget = budget
+    return this.keptFirst = effect
   }
 
   /**
