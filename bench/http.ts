@@ -23,11 +23,15 @@
  * cannot show that. Collecting garbage before every burst (tried, with
  * `--expose-gc`) halved every rate, so it measured something else. The
  * server runs in the same process as the clients, as before.
+ *
+ * For reference, Effect's own `HttpClient.retryTransient` is measured against
+ * the bare client the same way, in two more processes of its own (its garbage
+ * would slow the goal's clients).
  */
 import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { median } from "./core.js"
-import type { WorkerRates } from "./httpWorker.js"
+import type { ClientSet, WorkerRates } from "./httpWorker.js"
 
 export interface HttpResult {
   /** Median rate of the bare client over all rounds, req/s. */
@@ -47,13 +51,13 @@ export interface HttpResult {
 
 const worker = fileURLToPath(new URL("./httpWorker.ts", import.meta.url))
 
-const runWorker = (rounds: number, requests: number, concurrency: number) =>
-  new Promise<WorkerRates>((resolve, reject) => {
+const runWorker = <S extends ClientSet>(set: S, rounds: number, requests: number, concurrency: number) =>
+  new Promise<WorkerRates<S>>((resolve, reject) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", worker, String(rounds), String(requests), String(concurrency)],
+      ["--import", "tsx", worker, String(rounds), String(requests), String(concurrency), set],
       { timeout: 300_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout) => (error === null ? resolve(JSON.parse(stdout) as WorkerRates) : reject(error))
+      (error, stdout) => (error === null ? resolve(JSON.parse(stdout) as WorkerRates<S>) : reject(error))
     )
   })
 
@@ -62,10 +66,10 @@ const ratios = (rates: ReadonlyArray<number>, bare: ReadonlyArray<number>) => ra
 export const httpThroughput = async (
   { concurrency = 16, processes = 4, requests = 500, rounds = 24 } = {}
 ): Promise<HttpResult> => {
-  const all: WorkerRates = { bare: [], control: [], retry: [] }
+  const all: WorkerRates<"goal"> = { bare: [], control: [], retry: [] }
   const perProcess: Array<number> = []
   for (let i = 0; i < processes; i++) {
-    const rates = await runWorker(rounds, requests, concurrency)
+    const rates = await runWorker("goal", rounds, requests, concurrency)
     perProcess.push(median(ratios(rates.retry, rates.bare)))
     all.bare.push(...rates.bare)
     all.control.push(...rates.control)
@@ -82,4 +86,32 @@ export const httpThroughput = async (
     requests,
     concurrency
   }
+}
+
+/** Effect's own retry middleware on the same path, for reference: `HttpClient.retryTransient` / bare. */
+export interface ReferenceResult {
+  /** retryTransient / bare, median of the per-round ratios. */
+  readonly ratio: number
+  readonly perProcess: ReadonlyArray<number>
+  readonly processes: number
+  readonly rounds: number
+}
+
+/**
+ * The same measurement for `HttpClient.retryTransient({ times: 2 })`, in
+ * processes of its own: its garbage would otherwise be collected while the
+ * clients of the goal run, and slow them.
+ */
+export const transientReference = async (
+  { concurrency = 16, processes = 2, requests = 500, rounds = 12 } = {}
+): Promise<ReferenceResult> => {
+  const all: Array<number> = []
+  const perProcess: Array<number> = []
+  for (let i = 0; i < processes; i++) {
+    const rates = await runWorker("reference", rounds, requests, concurrency)
+    const perRound = ratios(rates.transient, rates.bare)
+    perProcess.push(median(perRound))
+    all.push(...perRound)
+  }
+  return { ratio: median(all), perProcess, processes, rounds }
 }

@@ -6,7 +6,7 @@
 import { costOver, find, median, names, retryCases, retryNames, runRounds, successCases } from "./core.js"
 import type { RetryCase, Row } from "./core.js"
 import { cpus, loadavg } from "node:os"
-import { httpThroughput } from "./http.js"
+import { httpThroughput, transientReference } from "./http.js"
 import { redisFigures } from "./redis.js"
 import { peerNames, peerRetryCases, peerRetryNames, peerSuccessCases } from "./peers.js"
 
@@ -126,6 +126,12 @@ const main = async () => {
   console.log(`  control (the bare client run again) / bare: ${http.control.toFixed(3)}x (what the method reads when nothing differs)`)
   console.log(`  withRetry / bare, each process: ${http.perProcess.map((ratio) => `${ratio.toFixed(3)}x`).join(", ")}`)
   console.log(`  withRetry / bare: ${http.ratio.toFixed(3)}x (goal >= 0.97x): ${http.ratio >= 0.97 ? "PASS" : "MISS"}`)
+  const reference = await transientReference()
+  console.log(
+    `  for reference, Effect's own HttpClient.retryTransient({ times: 2 }) / bare: ${reference.ratio.toFixed(3)}x ` +
+      `(${reference.processes} more fresh processes, ${reference.rounds} rounds each alternating the two clients; ` +
+      `each process: ${reference.perProcess.map((ratio) => `${ratio.toFixed(3)}x`).join(", ")})`
+  )
 
   const redis = await redisFigures()
   console.log(`\nRedis on loopback (effect-retry/redis), commands from INFO commandstats`)
