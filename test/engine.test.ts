@@ -136,6 +136,36 @@ describe("Schedule.CurrentIterationMetadata inside the retried effect", () => {
       expect(yield* nested(policyRetry, retryRetry)).toEqual(reference)
       expect(yield* nested(effectRetry, retryRetry)).toEqual(reference)
     }))
+
+  it.effect("nested, a call that gives up at its first failure hands orElse recurrence 0, as Effect.retryOrElse does", () =>
+    Effect.gen(function*() {
+      const orElseSees = (
+        giveUpAtOnce: (
+          self: Effect.Effect<never, Busy>,
+          orElse: () => Effect.Effect<number>
+        ) => Effect.Effect<number>
+      ) =>
+        Effect.gen(function*() {
+          const seen: Array<number> = []
+          let outerRuns = 0
+          const outer = Effect.suspend(() =>
+            giveUpAtOnce(
+              Effect.fail(new Busy({})),
+              () => Effect.map(Schedule.CurrentIterationMetadata, (meta) => meta.recurrence)
+            ).pipe(Effect.flatMap((recurrence) => {
+              seen.push(recurrence)
+              return ++outerRuns < 2 ? Effect.fail(new Busy({})) : Effect.succeed(recurrence)
+            }))
+          )
+          yield* runClocked(Effect.retry(outer, Schedule.recurs(2)))
+          return seen
+        })
+      const reference = yield* orElseSees((self, orElse) => Effect.retryOrElse(self, Schedule.recurs(0), orElse))
+      expect(reference).toEqual([0, 0])
+      expect(yield* orElseSees((self, orElse) => Retry.retryOrElse(self, Schedule.recurs(0), orElse))).toEqual(reference)
+      expect(yield* orElseSees((self, orElse) => Retry.retryOrElse(self, Schedule.recurs(5), orElse, { while: () => false })))
+        .toEqual(reference)
+    }))
 })
 
 describe("types infer in both call forms", () => {

@@ -119,9 +119,10 @@ interface Run<E> {
 
 
 /**
- * Builds a runner: calls run under a policy or a schedule, the first attempt
- * with nothing around it but a `catchAll`, and each retry decided only once
- * an attempt has failed, so the success path costs next to nothing. A policy
+ * Builds a runner: calls run under a policy or a schedule, in the common case
+ * the first attempt with nothing around it but a `catchAllCause` (see
+ * `CallRunner.first`), and each retry decided only once an attempt has
+ * failed, so the success path costs next to nothing. A policy
  * decides through the one decision core (`decision.ts`); a schedule is stepped
  * directly, as `Effect.retry` steps it.
  */
@@ -176,11 +177,12 @@ class CallRunner<A, E, R, R2> {
     return key === undefined ? "" : key()
   }
 
-  // The first attempt runs with one read of the fiber's context (for a budget
-  // and, when one is needed, the clock) and a `catchAll`: nothing else is
-  // built until an attempt fails. With a cool-down store and a key, the
-  // store is read too, and a first attempt that opted in waits out a running
-  // cool-down (announced as a `Retrying` event of attempt 0).
+  // The first attempt runs with a few lookups in the fiber's context (a
+  // budget, a cool-down store, an outer loop's metadata), a read of the clock
+  // when one is needed, and a `catchAllCause`: nothing else is built until an
+  // attempt fails. With a cool-down store and a key, a first attempt that
+  // opted in waits out a running cool-down (announced as a `Retrying` event
+  // of attempt 0).
   first(waited: boolean): Effect.Effect<A, E, R | R2> {
     return Effect.withFiberRuntime<A, E, R | R2>((fiber) => this.firstWith(fiber, waited))
   }
@@ -192,7 +194,7 @@ class CallRunner<A, E, R, R2> {
     const cooldown: RetryCooldown.Service | undefined = options.cooldown === undefined
       ? undefined
       : fiber.currentContext.unsafeMap.get(RetryCooldown.RetryCooldown.key)
-    // Nested in another retry loop, the first attempt must not see that loop's metadata.
+    // Inside another retry or repeat loop, whose metadata the call must not see.
     const nested = fiber.currentContext.unsafeMap.has(Schedule.CurrentIterationMetadata.key)
     // The common case: no deadline, no cool-down, not nested. The clock is
     // read only when a budget counts requests, and a call run again (the same
@@ -204,16 +206,29 @@ class CallRunner<A, E, R, R2> {
         ? this.keptFirst!
         : this.keepFirst(attempt, budget)
     }
+    // Nested, the whole run starts from recurrence 0, as under `Effect.retry`,
+    // which provides its own metadata from the first attempt on: neither that
+    // attempt nor a give-up right after it sees the outer loop's.
+    return nested
+      ? Effect.provideService(this.firstRun(fiber, waited, budget, cooldown), Schedule.CurrentIterationMetadata, noIterationYet)
+      : this.firstRun(fiber, waited, budget, cooldown)
+  }
+
+  /** A first attempt with a deadline, a cool-down store or an outer loop. */
+  private firstRun(
+    fiber: Fiber.RuntimeFiber<A, E>,
+    waited: boolean,
+    budget: RetryBudget.Service | undefined,
+    cooldown: RetryCooldown.Service | undefined
+  ): Effect.Effect<A, E, R | R2> {
+    const options = this.resolved.options
     const now = clockOf(fiber).unsafeCurrentTimeMillis()
     if (cooldown !== undefined && options.cooldown!.firstAttempts) {
       const remaining = cooldown.unsafeRemaining(this.cooldownKey(), now)
       if (remaining > 0) return this.waitBeforeFirstAttempt(remaining)
     }
     budget?.unsafeRequest?.(now)
-    // As under `Effect.retry`, which provides its own metadata from the first attempt on.
-    const attempt = nested
-      ? Effect.provideService(this.call.attempt(0), Schedule.CurrentIterationMetadata, noIterationYet)
-      : this.call.attempt(0)
+    const attempt = this.call.attempt(0)
     const first = budget?.unsafeSucceeded === undefined ? attempt : Effect.map(attempt, (value) => {
       budget.unsafeSucceeded!(0)
       return value
