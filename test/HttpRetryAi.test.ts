@@ -2,16 +2,18 @@
  * HttpRetry inside the real Effect AI provider clients (@effect/ai 0.37,
  * @effect/ai-anthropic 0.27, @effect/ai-openai 0.41), against a loopback
  * server of this test's own that answers as those APIs do: JSON, and
- * server-sent events.
+ * server-sent events. Anthropic and OpenAI are called as an agent calls them,
+ * through `LanguageModel` (OpenAI's through the Responses API), and OpenAI's
+ * client also directly.
  *
  * The client layer is undici's: over `NodeHttpClient.layer` (node:http), a
  * stream cut mid-way makes `AiError.HttpResponseError.fromResponseError`
  * re-read the body and hang (the AI package's defect, seen without
  * effect-retry too). Every call here is bounded by a timeout all the same.
  */
-import { LanguageModel } from "@effect/ai"
+import { AiError, LanguageModel } from "@effect/ai"
 import { AnthropicClient, AnthropicLanguageModel } from "@effect/ai-anthropic"
-import { OpenAiClient } from "@effect/ai-openai"
+import { OpenAiClient, OpenAiLanguageModel } from "@effect/ai-openai"
 import { HttpClientRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpServerRequest } from "@effect/platform"
 import { NodeHttpClient, NodeHttpServerRequest } from "@effect/platform-node"
@@ -304,5 +306,157 @@ layer(TestServerLive, { excludeTestServices: true })("HttpRetry.llm inside OpenA
       expect(seen).toHaveLength(2)
       expect(typedFailure(exit)).toBe("HttpResponseError")
       expect(server.hits()).toHaveLength(1)
+    }))
+})
+
+// -----------------------------------------------------------------------------
+// OpenAI, through LanguageModel (OpenAiLanguageModel, the Responses API)
+// -----------------------------------------------------------------------------
+
+/** A Responses API `Response` with the fields its schema requires, and one message when there is text. */
+const openAiResponse = (status: "in_progress" | "completed", text?: string) => ({
+  id: "resp_01",
+  object: "response",
+  status,
+  created_at: 1700000000,
+  error: null,
+  incomplete_details: null,
+  output: text === undefined ? [] : [openAiMessage("completed", text)],
+  instructions: null,
+  model: "gpt-test",
+  parallel_tool_calls: true,
+  tools: [],
+  tool_choice: "auto",
+  metadata: null,
+  temperature: null,
+  top_p: null,
+  ...(status === "completed"
+    ? {
+      usage: {
+        input_tokens: 5,
+        input_tokens_details: { cached_tokens: 0 },
+        output_tokens: 3,
+        output_tokens_details: { reasoning_tokens: 0 },
+        total_tokens: 8
+      }
+    }
+    : {})
+})
+
+const openAiMessage = (status: "in_progress" | "completed", text?: string) => ({
+  id: "msg_01",
+  type: "message",
+  role: "assistant",
+  status,
+  content: text === undefined ? [] : [{ type: "output_text", text, annotations: [] }]
+})
+
+/** The events of a Responses API stream that says `words`, in order, each numbered. */
+const openAiStreamEvents = (words: ReadonlyArray<string>) =>
+  [
+    { type: "response.created", response: openAiResponse("in_progress") },
+    { type: "response.output_item.added", output_index: 0, item: openAiMessage("in_progress") },
+    {
+      type: "response.content_part.added",
+      output_index: 0,
+      content_index: 0,
+      item_id: "msg_01",
+      part: { type: "output_text", text: "", annotations: [] }
+    },
+    ...words.map((delta) => ({ type: "response.output_text.delta", output_index: 0, content_index: 0, item_id: "msg_01", delta })),
+    { type: "response.output_text.done", output_index: 0, content_index: 0, item_id: "msg_01", text: words.join("") },
+    { type: "response.output_item.done", output_index: 0, item: openAiMessage("completed", words.join("")) },
+    { type: "response.completed", response: openAiResponse("completed", words.join("")) }
+  ].map((event, sequence_number) => ({ event: event.type, data: { ...event, sequence_number } }))
+
+const openAiLanguageModelLayer = (apiUrl: string, options: HttpRetry.Options = {}) =>
+  OpenAiLanguageModel.layer({ model: "gpt-test" }).pipe(
+    Layer.provide(OpenAiClient.layer({
+      apiKey: Redacted.make("sk-test"),
+      apiUrl,
+      transformClient: HttpRetry.llm(policy, options)
+    })),
+    Layer.provide(NodeHttpClient.layerUndici)
+  )
+
+layer(TestServerLive, { excludeTestServices: true })("HttpRetry.llm inside OpenAiLanguageModel", (it) => {
+  const generate = Effect.gen(function*() {
+    const server = yield* TestServer
+    return yield* bounded(
+      LanguageModel.generateText({ prompt: "hi" }).pipe(Effect.provide(openAiLanguageModelLayer(server.url(""))))
+    )
+  })
+
+  /** Runs streamText; `parts` gets each part's type, and a text delta's text after a colon. */
+  const streamParts = (parts: Array<string>) =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      return yield* bounded(
+        LanguageModel.streamText({ prompt: "hi" }).pipe(
+          Stream.runForEach((part) =>
+            Effect.sync(() => parts.push(part.type === "text-delta" ? `text-delta:${part.delta}` : part.type))
+          ),
+          Effect.provide(openAiLanguageModelLayer(server.url(""))),
+          Effect.exit
+        )
+      )
+    })
+
+  it.effect("generateText: a 429 waits for the exhausted tokens budget, then answers", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      yield* server.script((_, hit) =>
+        hit === 1
+          ? json(429, { error: { message: "Rate limit reached", type: "tokens" } }, {
+            "x-ratelimit-remaining-requests": "499",
+            "x-ratelimit-reset-requests": "12ms",
+            "x-ratelimit-remaining-tokens": "0",
+            "x-ratelimit-reset-tokens": "600ms"
+          })
+          : json(200, openAiResponse("completed", "hello"))
+      )
+      const response = yield* generate
+      expect(response.text).toBe("hello")
+      const hits = server.hits()
+      expect(hits.map((hit) => `${hit.method} ${hit.url}`)).toEqual(["POST /responses", "POST /responses"])
+      expect(hits[1]!.at - hits[0]!.at).toBeGreaterThanOrEqual(600)
+    }))
+
+  it.effect("generateText: a 400 is sent once and fails typed", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      yield* server.script(() => json(400, { error: { message: "bad", type: "invalid_request_error" } }))
+      const exit = yield* Effect.exit(generate)
+      expect(typedFailure(exit)).toBe("HttpResponseError")
+      expect(Exit.isFailure(exit) && Option.exists(Cause.failureOption(exit.cause), AiError.isAiError)).toBe(true)
+      expect(server.hits()).toHaveLength(1)
+    }))
+
+  it.effect("streamText: a stream cut after a few events is not retried: the caller sees them, then a typed failure", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      const events = openAiStreamEvents(["one ", "two ", "three"]).slice(0, 5) // created, item added, part added, two deltas
+      yield* server.script(cutStream(sse(events)))
+      const parts: Array<string> = []
+      const exit = yield* streamParts(parts)
+      // response-metadata comes from response.created: the events were decoded, not skipped
+      expect(parts).toEqual(["response-metadata", "text-start", "text-delta:one ", "text-delta:two "])
+      expect(typedFailure(exit)).toBe("HttpResponseError")
+      expect(server.hits()).toHaveLength(1)
+    }))
+
+  it.effect("streamText: a 503 before the stream is retried, and the stream arrives whole", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      yield* server.script((_, hit) =>
+        hit === 1
+          ? json(503, { error: { message: "unavailable", type: "server_error" } })
+          : eventStream(sse(openAiStreamEvents(["Hel", "lo"])))
+      )
+      const parts: Array<string> = []
+      const exit = yield* streamParts(parts)
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(parts).toEqual(["response-metadata", "text-start", "text-delta:Hel", "text-delta:lo", "text-end", "finish"])
+      expect(server.hits()).toHaveLength(2)
     }))
 })
