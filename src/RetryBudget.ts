@@ -9,7 +9,6 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -159,21 +158,7 @@ export interface Rules {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (rules: Rules): Service => {
-  // Called as methods of `rules`, so that rules written as a class work too.
-  const unsafeRequest = rules.request === undefined ? undefined : (now: number) => rules.request!(now)
-  const unsafeSucceeded = rules.succeeded === undefined ? undefined : (spent: number) => rules.succeeded!(spent)
-  return {
-    request: unsafeRequest === undefined
-      ? Effect.void
-      : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => unsafeRequest(now))),
-    withdraw: (kind) => Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.withdraw(kind, now))),
-    succeeded: (spent) => unsafeSucceeded === undefined ? Effect.void : Effect.sync(() => unsafeSucceeded(spent)),
-    snapshot: Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.snapshot(now))),
-    unsafeRequest,
-    unsafeSucceeded
-  }
-}
+export const make: (rules: Rules) => Service = internal.make
 
 /**
  * The budget in scope. `Retry.retry` and `HttpRetry.withRetry` use it when it
@@ -260,60 +245,8 @@ export interface RatioOptions {
  * @since 0.1.0
  * @category constructors
  */
-export const makeTokenBucket = (options: TokenBucketOptions = {}): Effect.Effect<Service> => {
-  const plan = internal.tokenBucketPlan(options)
-  return Effect.sync(() => {
-    let available = plan.capacity
-    return make({
-      withdraw: (kind) => {
-        const cost = plan.costOf(kind)
-        if (available < cost) return Option.none()
-        available -= cost
-        return Option.some(cost)
-      },
-      succeeded: (spent) => {
-        available = Math.min(plan.capacity, available + plan.refundOf(spent))
-      },
-      snapshot: () => ({ available, capacity: plan.capacity })
-    })
-  })
-}
+export const makeTokenBucket: (options?: TokenBucketOptions) => Effect.Effect<Service> = internal.makeTokenBucket
 
-
-const SLOTS = internal.SLOTS
-
-/**
- * Counts of requests and retries in `SLOTS` slots of `window / SLOTS` each; a
- * slot is reused once its time has left the window, so memory stays constant.
- */
-class Window {
-  readonly slot = Array.from({ length: SLOTS }, () => -1)
-  readonly requests = Array.from({ length: SLOTS }, () => 0)
-  readonly retries = Array.from({ length: SLOTS }, () => 0)
-
-  /** The index of the slot for `slotIndex`, emptied first if it held an older slot. */
-  current(slotIndex: number): number {
-    const at = slotIndex % SLOTS
-    if (this.slot[at] !== slotIndex) {
-      this.slot[at] = slotIndex
-      this.requests[at] = 0
-      this.retries[at] = 0
-    }
-    return at
-  }
-
-  totals(slotIndex: number): { readonly requests: number; readonly retries: number } {
-    let requests = 0
-    let retries = 0
-    for (let i = 0; i < SLOTS; i++) {
-      if (this.slot[i]! > slotIndex - SLOTS) {
-        requests += this.requests[i]!
-        retries += this.retries[i]!
-      }
-    }
-    return { requests, retries }
-  }
-}
 
 /**
  * Builds a Finagle-style ratio budget: over a sliding `window`, retries may be
@@ -337,31 +270,7 @@ class Window {
  * @since 0.1.0
  * @category constructors
  */
-export const makeRatio = (options: RatioOptions = {}): Effect.Effect<Service> => {
-  const plan = internal.ratioPlan(options)
-  const slotAt = plan.slotAt
-  return Effect.sync(() => {
-    const window = new Window()
-    const snapshotAt = (slot: number): Snapshot => {
-      const { requests, retries } = window.totals(slot)
-      const capacity = plan.capacityOf(requests)
-      return { available: Math.max(0, capacity - retries), capacity }
-    }
-    return make({
-      request: (now) => {
-        const slot = slotAt(now)
-        window.requests[window.current(slot)]! += 1
-      },
-      withdraw: (_, now) => {
-        const slot = slotAt(now)
-        if (snapshotAt(slot).available < 1) return Option.none()
-        window.retries[window.current(slot)]! += 1
-        return Option.some(1)
-      },
-      snapshot: (now) => snapshotAt(slotAt(now))
-    })
-  })
-}
+export const makeRatio: (options?: RatioOptions) => Effect.Effect<Service> = internal.makeRatio
 
 /**
  * A layer with a token bucket budget (see `makeTokenBucket`).

@@ -1,3 +1,6 @@
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type * as RetryBudget from "../RetryBudget.js"
 import * as Validate from "./validate.js"
 
@@ -71,4 +74,102 @@ export const ratioPlan = (options: RetryBudget.RatioOptions, extraKeys: Readonly
     slotAt: (now) => Math.floor(now / slotMillis),
     capacityOf: (requests) => Math.floor((requests * percent) / 100 + reserve)
   }
+}
+
+/** The body of `RetryBudget.make`. */
+export const make = (rules: RetryBudget.Rules): RetryBudget.Service => {
+  // Called as methods of `rules`, so that rules written as a class work too.
+  const unsafeRequest = rules.request === undefined ? undefined : (now: number) => rules.request!(now)
+  const unsafeSucceeded = rules.succeeded === undefined ? undefined : (spent: number) => rules.succeeded!(spent)
+  return {
+    request: unsafeRequest === undefined
+      ? Effect.void
+      : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => unsafeRequest(now))),
+    withdraw: (kind) => Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.withdraw(kind, now))),
+    succeeded: (spent) => unsafeSucceeded === undefined ? Effect.void : Effect.sync(() => unsafeSucceeded(spent)),
+    snapshot: Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => rules.snapshot(now))),
+    unsafeRequest,
+    unsafeSucceeded
+  }
+}
+
+/** The body of `RetryBudget.makeTokenBucket`. */
+export const makeTokenBucket = (options: RetryBudget.TokenBucketOptions = {}): Effect.Effect<RetryBudget.Service> => {
+  const plan = tokenBucketPlan(options)
+  return Effect.sync(() => {
+    let available = plan.capacity
+    return make({
+      withdraw: (kind) => {
+        const cost = plan.costOf(kind)
+        if (available < cost) return Option.none()
+        available -= cost
+        return Option.some(cost)
+      },
+      succeeded: (spent) => {
+        available = Math.min(plan.capacity, available + plan.refundOf(spent))
+      },
+      snapshot: () => ({ available, capacity: plan.capacity })
+    })
+  })
+}
+
+
+/**
+ * Counts of requests and retries in `SLOTS` slots of `window / SLOTS` each; a
+ * slot is reused once its time has left the window, so memory stays constant.
+ */
+class Window {
+  readonly slot = Array.from({ length: SLOTS }, () => -1)
+  readonly requests = Array.from({ length: SLOTS }, () => 0)
+  readonly retries = Array.from({ length: SLOTS }, () => 0)
+
+  /** The index of the slot for `slotIndex`, emptied first if it held an older slot. */
+  current(slotIndex: number): number {
+    const at = slotIndex % SLOTS
+    if (this.slot[at] !== slotIndex) {
+      this.slot[at] = slotIndex
+      this.requests[at] = 0
+      this.retries[at] = 0
+    }
+    return at
+  }
+
+  totals(slotIndex: number): { readonly requests: number; readonly retries: number } {
+    let requests = 0
+    let retries = 0
+    for (let i = 0; i < SLOTS; i++) {
+      if (this.slot[i]! > slotIndex - SLOTS) {
+        requests += this.requests[i]!
+        retries += this.retries[i]!
+      }
+    }
+    return { requests, retries }
+  }
+}
+
+/** The body of `RetryBudget.makeRatio`. */
+export const makeRatio = (options: RetryBudget.RatioOptions = {}): Effect.Effect<RetryBudget.Service> => {
+  const plan = ratioPlan(options)
+  const slotAt = plan.slotAt
+  return Effect.sync(() => {
+    const window = new Window()
+    const snapshotAt = (slot: number): RetryBudget.Snapshot => {
+      const { requests, retries } = window.totals(slot)
+      const capacity = plan.capacityOf(requests)
+      return { available: Math.max(0, capacity - retries), capacity }
+    }
+    return make({
+      request: (now) => {
+        const slot = slotAt(now)
+        window.requests[window.current(slot)]! += 1
+      },
+      withdraw: (_, now) => {
+        const slot = slotAt(now)
+        if (snapshotAt(slot).available < 1) return Option.none()
+        window.retries[window.current(slot)]! += 1
+        return Option.some(1)
+      },
+      snapshot: (now) => snapshotAt(slotAt(now))
+    })
+  })
 }
