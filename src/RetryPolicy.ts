@@ -7,25 +7,16 @@
  *
  * @since 0.1.0
  */
-import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
-import * as Data from "effect/Data"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Equal from "effect/Equal"
-import * as Hash from "effect/Hash"
-import { dual, identity } from "effect/Function"
-import * as Option from "effect/Option"
-import { type Pipeable, pipeArguments } from "effect/Pipeable"
+import type * as Config from "effect/Config"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import type { Pipeable } from "effect/Pipeable"
 import type * as Schedule from "effect/Schedule"
-import * as Schema from "effect/Schema"
-import * as Decision from "./internal/decision.js"
+import type * as Schema from "effect/Schema"
 import { InvalidRetryPolicy as InvalidRetryPolicyError } from "./internal/errors.js"
-import * as PolicyOptions from "./internal/policyOptions.js"
-import * as Validate from "./internal/validate.js"
-import * as Retryable from "./Retryable.js"
-import * as RetrySchedule from "./RetrySchedule.js"
+import * as internal from "./internal/policy.js"
+import type * as RetrySchedule from "./RetrySchedule.js"
 
 /**
  * Raised by `make` (thrown) and `decode` (failed) when an option is invalid.
@@ -138,7 +129,7 @@ export interface Options {
  * @since 0.1.0
  * @category symbols
  */
-export const TypeId: unique symbol = Symbol.for("effect-retry/RetryPolicy")
+export const TypeId: unique symbol = internal.TypeId
 
 /**
  * The type of `TypeId`.
@@ -183,56 +174,6 @@ export interface RetryPolicy extends Pipeable {
   readonly name: Option.Option<string>
 }
 
-type Fields = Omit<RetryPolicy, TypeId | "pipe">
-
-const fieldNames = PolicyOptions.fieldNames
-
-interface PolicyImpl extends Fields {}
-
-// Equality and hashing by value, without caching the hash on the instance, so
-// that a policy can be frozen.
-class PolicyImpl implements RetryPolicy, Equal.Equal {
-  readonly [TypeId]: TypeId = TypeId
-  constructor(fields: Fields) {
-    Object.assign(this, fields)
-    Object.freeze(this)
-  }
-  [Equal.symbol](that: unknown): boolean {
-    return isRetryPolicy(that) && fieldNames.every((key) => Equal.equals(this[key], that[key]))
-  }
-  [Hash.symbol](): number {
-    return fieldNames.reduce((hash, key) => Hash.combine(Hash.hash(this[key]))(hash), Hash.string("RetryPolicy"))
-  }
-  pipe() {
-    return pipeArguments(this, arguments)
-  }
-  toJSON() {
-    return { _id: "RetryPolicy", ...toOptions(this) }
-  }
-}
-
-
-
-/** A structurally equal value that cannot be changed: its hash is cached before it is frozen. */
-const frozenStruct = <A extends Record<string, unknown>>(fields: A): A => {
-  const value = Data.struct(fields)
-  Hash.hash(value)
-  return Object.freeze(value)
-}
-
-const fromFields = (fields: PolicyOptions.Fields): RetryPolicy =>
-  new PolicyImpl({
-    ...fields,
-    jitter: typeof fields.jitter === "string" ? fields.jitter : frozenStruct({ ...fields.jitter }),
-    retryAfter: fields.retryAfter === false ? false : frozenStruct({ ...fields.retryAfter })
-  })
-
-/** Decodes options (absent options are the defaults; `null` is not). */
-const resolveEither = (input: unknown): Either.Either<RetryPolicy, InvalidRetryPolicyError> =>
-  Either.map(PolicyOptions.decodeFields(input === undefined ? {} : input), fromFields)
-
-const resolve = (input: unknown): RetryPolicy => Either.getOrThrowWith(resolveEither(input), identity)
-
 /**
  * The policy options as a `Schema`: from the options of `make` (as untrusted
  * input: JSON, flags, a request) to a `RetryPolicy`. `make`, `decode` and
@@ -254,24 +195,7 @@ const resolve = (input: unknown): RetryPolicy => Either.getOrThrowWith(resolveEi
  * @since 0.2.0
  * @category schemas
  */
-export const FromOptions: Schema.Schema<RetryPolicy, unknown> = Schema.transform(
-  PolicyOptions.FieldsFromOptions,
-  Schema.declare((u): u is RetryPolicy => isRetryPolicy(u), { identifier: "RetryPolicy" }),
-  {
-    strict: true,
-    decode: fromFields,
-    encode: (policy): PolicyOptions.Fields => ({
-      maxAttempts: policy.maxAttempts,
-      baseDelay: policy.baseDelay,
-      maxDelay: policy.maxDelay,
-      factor: policy.factor,
-      jitter: policy.jitter,
-      maxElapsed: policy.maxElapsed,
-      retryAfter: policy.retryAfter,
-      name: policy.name
-    })
-  }
-) as unknown as Schema.Schema<RetryPolicy, unknown>
+export const FromOptions: Schema.Schema<RetryPolicy, unknown> = internal.FromOptions
 
 /**
  * Builds a policy from options, filling in the defaults: 3 attempts, 500 ms
@@ -288,7 +212,7 @@ export const FromOptions: Schema.Schema<RetryPolicy, unknown> = Schema.transform
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): RetryPolicy => resolve(options)
+export const make: (options?: Options) => RetryPolicy = internal.make
 
 /**
  * The default policy: 3 attempts, 500 ms base, factor 2, 8 s cap, ±25 % jitter,
@@ -305,7 +229,7 @@ export const make = (options: Options = {}): RetryPolicy => resolve(options)
  * @since 0.1.0
  * @category constructors
  */
-const defaultPolicy: RetryPolicy = make()
+const defaultPolicy: RetryPolicy = internal.defaultPolicy
 export { defaultPolicy as default }
 
 /**
@@ -329,8 +253,7 @@ export { defaultPolicy as default }
  * @since 0.1.0
  * @category constructors
  */
-export const decode = (input: unknown): Effect.Effect<RetryPolicy, InvalidRetryPolicy> =>
-  Effect.suspend(() => resolveEither(input))
+export const decode: (input: unknown) => Effect.Effect<RetryPolicy, InvalidRetryPolicy> = internal.decode
 
 /**
  * Returns a copy of a policy with some options replaced.
@@ -348,7 +271,7 @@ export const decode = (input: unknown): Effect.Effect<RetryPolicy, InvalidRetryP
 export const update: {
   (options: Options): (self: RetryPolicy) => RetryPolicy
   (self: RetryPolicy, options: Options): RetryPolicy
-} = dual(2, (self: RetryPolicy, options: Options): RetryPolicy => make({ ...toOptions(self), ...options }))
+} = internal.update
 
 /**
  * The options that rebuild a policy with `make`.
@@ -363,16 +286,7 @@ export const update: {
  * @since 0.1.0
  * @category getters
  */
-export const toOptions = (self: RetryPolicy): Options => ({
-  maxAttempts: self.maxAttempts,
-  baseDelay: self.baseDelay,
-  maxDelay: self.maxDelay,
-  factor: self.factor,
-  jitter: self.jitter,
-  maxElapsed: Option.getOrUndefined(self.maxElapsed),
-  retryAfter: self.retryAfter,
-  name: Option.getOrUndefined(self.name)
-})
+export const toOptions: (self: RetryPolicy) => Options = internal.toOptions
 
 /**
  * Tells whether a value is a `RetryPolicy`.
@@ -387,7 +301,7 @@ export const toOptions = (self: RetryPolicy): Options => ({
  * @since 0.1.0
  * @category guards
  */
-export const isRetryPolicy = (u: unknown): u is RetryPolicy => typeof u === "object" && u !== null && TypeId in u
+export const isRetryPolicy: (u: unknown) => u is RetryPolicy = internal.isRetryPolicy
 
 /**
  * Options of `toSchedule`.
@@ -405,11 +319,6 @@ export const isRetryPolicy = (u: unknown): u is RetryPolicy => typeof u === "obj
 export interface ScheduleOptions<E> {
   /** Decides which failures are retried; replaces `Retryable.isRetryable`. */
   readonly while?: ((error: E) => boolean) | undefined
-}
-
-const hintMillis = (error: unknown): number | undefined => {
-  const hint = Retryable.retryAfter(error)
-  return Option.isSome(hint) ? Duration.toMillis(hint.value) : undefined
 }
 
 /**
@@ -445,26 +354,10 @@ const hintMillis = (error: unknown): number | undefined => {
  * @since 0.1.0
  * @category conversions
  */
-export const toSchedule = <E = unknown>(
+export const toSchedule: <E = unknown>(
   policy: RetryPolicy,
-  options: ScheduleOptions<E> = {}
-): Schedule.Schedule<Duration.Duration, E> =>
-  Decision.toSchedule(Decision.planOf(policy), options.while ?? Retryable.isRetryable, hintMillis)
-
-/** The configuration key of each option. */
-const configKeys: Record<string, string> = {
-  maxAttempts: "MAX_ATTEMPTS",
-  baseDelay: "BASE_DELAY",
-  maxDelay: "MAX_DELAY",
-  factor: "FACTOR",
-  jitter: "JITTER",
-  maxElapsed: "MAX_ELAPSED",
-  "retryAfter.max": "RETRY_AFTER_MAX",
-  "retryAfter.whenAboveMax": "RETRY_AFTER_WHEN_ABOVE_MAX"
-}
-
-const keyOf = (field: string): string =>
-  configKeys[field] ?? configKeys[field.split(".")[0]!] ?? field
+  options?: ScheduleOptions<E>
+) => Schedule.Schedule<Duration.Duration, E> = internal.toSchedule
 
 /**
  * A `Config` that reads a policy from the keys `MAX_ATTEMPTS`, `BASE_DELAY`,
@@ -491,36 +384,7 @@ const keyOf = (field: string): string =>
  * @since 0.1.0
  * @category config
  */
-export const config: Config.Config<RetryPolicy> = Config.all({
-  maxAttempts: Config.option(Config.integer("MAX_ATTEMPTS")),
-  baseDelay: Config.option(Config.string("BASE_DELAY")),
-  maxDelay: Config.option(Config.string("MAX_DELAY")),
-  factor: Config.option(Config.number("FACTOR")),
-  jitter: Config.option(Config.string("JITTER")),
-  maxElapsed: Config.option(Config.string("MAX_ELAPSED")),
-  retryAfterMax: Config.option(Config.string("RETRY_AFTER_MAX")),
-  whenAboveMax: Config.option(Config.string("RETRY_AFTER_WHEN_ABOVE_MAX"))
-}).pipe(
-  Config.mapOrFail((values) => {
-    const options = {
-      maxAttempts: Option.getOrUndefined(values.maxAttempts),
-      baseDelay: Option.getOrUndefined(values.baseDelay),
-      maxDelay: Option.getOrUndefined(values.maxDelay),
-      factor: Option.getOrUndefined(values.factor),
-      jitter: Option.getOrUndefined(values.jitter),
-      maxElapsed: Option.getOrUndefined(values.maxElapsed),
-      retryAfter: {
-        max: Option.getOrUndefined(values.retryAfterMax),
-        whenAboveMax: Option.getOrUndefined(values.whenAboveMax)
-      }
-    }
-    // The ConfigError's path names the key (Config.nested adds its prefix before it).
-    return Either.mapLeft(
-      resolveEither(options),
-      (error) => ConfigError.InvalidData([keyOf(error.field)], `expected ${error.allowed}, got ${error.value}`)
-    )
-  })
-)
+export const config: Config.Config<RetryPolicy> = internal.config
 
 /**
  * Named policies for common situations:
@@ -549,33 +413,7 @@ export const presets: {
   readonly llm: RetryPolicy
   readonly "latency-sensitive": RetryPolicy
   readonly "aws-standard": RetryPolicy
-} = {
-  default: defaultPolicy,
-  llm: make({
-    name: "llm",
-    maxAttempts: 3,
-    baseDelay: "500 millis",
-    maxDelay: "8 seconds",
-    retryAfter: { max: "60 seconds", whenAboveMax: "fail" }
-  }),
-  "latency-sensitive": make({
-    name: "latency-sensitive",
-    maxAttempts: 5,
-    baseDelay: "100 millis",
-    maxDelay: "1 second",
-    jitter: "full",
-    maxElapsed: "3500 millis",
-    retryAfter: { max: "1 second", whenAboveMax: "fail" }
-  }),
-  "aws-standard": make({
-    name: "aws-standard",
-    maxAttempts: 3,
-    baseDelay: "100 millis",
-    maxDelay: "20 seconds",
-    jitter: "full",
-    retryAfter: { max: "20 seconds", whenAboveMax: "clamp" }
-  })
-}
+} = internal.presets
 
 /**
  * The names of the presets.
@@ -607,7 +445,4 @@ export type PresetName = keyof typeof presets
  * @since 0.1.0
  * @category presets
  */
-export const preset = (name: string): Effect.Effect<RetryPolicy, InvalidRetryPolicy> =>
-  Object.prototype.hasOwnProperty.call(presets, name)
-    ? Effect.succeed(presets[name as PresetName])
-    : Effect.fail(Validate.invalid("preset", name, `one of ${Object.keys(presets).join(", ")}`))
+export const preset: (name: string) => Effect.Effect<RetryPolicy, InvalidRetryPolicy> = internal.preset

@@ -1,0 +1,220 @@
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Equal from "effect/Equal"
+import { dual, identity } from "effect/Function"
+import * as Hash from "effect/Hash"
+import * as Option from "effect/Option"
+import { pipeArguments } from "effect/Pipeable"
+import type * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Retryable from "../Retryable.js"
+import type * as RetryPolicy from "../RetryPolicy.js"
+import * as Decision from "./decision.js"
+import type { InvalidRetryPolicy } from "./errors.js"
+import * as PolicyOptions from "./policyOptions.js"
+import * as Validate from "./validate.js"
+
+// The bodies of `RetryPolicy`: the policy value, its decoding from options
+// and configuration, and the presets.
+
+/** The body of `RetryPolicy.TypeId`. */
+export const TypeId: RetryPolicy.TypeId = Symbol.for("effect-retry/RetryPolicy") as RetryPolicy.TypeId
+
+type Fields = Omit<RetryPolicy.RetryPolicy, RetryPolicy.TypeId | "pipe">
+
+const fieldNames = PolicyOptions.fieldNames
+
+interface PolicyImpl extends Fields {}
+
+// Equality and hashing by value, without caching the hash on the instance, so
+// that a policy can be frozen.
+class PolicyImpl implements RetryPolicy.RetryPolicy, Equal.Equal {
+  readonly [TypeId]: RetryPolicy.TypeId = TypeId
+  constructor(fields: Fields) {
+    Object.assign(this, fields)
+    Object.freeze(this)
+  }
+  [Equal.symbol](that: unknown): boolean {
+    return isRetryPolicy(that) && fieldNames.every((key) => Equal.equals(this[key], that[key]))
+  }
+  [Hash.symbol](): number {
+    return fieldNames.reduce((hash, key) => Hash.combine(Hash.hash(this[key]))(hash), Hash.string("RetryPolicy"))
+  }
+  pipe() {
+    return pipeArguments(this, arguments)
+  }
+  toJSON() {
+    return { _id: "RetryPolicy", ...toOptions(this) }
+  }
+}
+
+/** A structurally equal value that cannot be changed: its hash is cached before it is frozen. */
+const frozenStruct = <A extends Record<string, unknown>>(fields: A): A => {
+  const value = Data.struct(fields)
+  Hash.hash(value)
+  return Object.freeze(value)
+}
+
+const fromFields = (fields: PolicyOptions.Fields): RetryPolicy.RetryPolicy =>
+  new PolicyImpl({
+    ...fields,
+    jitter: typeof fields.jitter === "string" ? fields.jitter : frozenStruct({ ...fields.jitter }),
+    retryAfter: fields.retryAfter === false ? false : frozenStruct({ ...fields.retryAfter })
+  })
+
+/** Decodes options (absent options are the defaults; `null` is not). */
+const resolveEither = (input: unknown): Either.Either<RetryPolicy.RetryPolicy, InvalidRetryPolicy> =>
+  Either.map(PolicyOptions.decodeFields(input === undefined ? {} : input), fromFields)
+
+const resolve = (input: unknown): RetryPolicy.RetryPolicy => Either.getOrThrowWith(resolveEither(input), identity)
+
+/** The body of `RetryPolicy.FromOptions`. */
+export const FromOptions: Schema.Schema<RetryPolicy.RetryPolicy, unknown> = Schema.transform(
+  PolicyOptions.FieldsFromOptions,
+  Schema.declare((u): u is RetryPolicy.RetryPolicy => isRetryPolicy(u), { identifier: "RetryPolicy" }),
+  {
+    strict: true,
+    decode: fromFields,
+    encode: (policy): PolicyOptions.Fields => ({
+      maxAttempts: policy.maxAttempts,
+      baseDelay: policy.baseDelay,
+      maxDelay: policy.maxDelay,
+      factor: policy.factor,
+      jitter: policy.jitter,
+      maxElapsed: policy.maxElapsed,
+      retryAfter: policy.retryAfter,
+      name: policy.name
+    })
+  }
+) as unknown as Schema.Schema<RetryPolicy.RetryPolicy, unknown>
+
+/** The body of `RetryPolicy.make`. */
+export const make = (options: RetryPolicy.Options = {}): RetryPolicy.RetryPolicy => resolve(options)
+
+/** The body of `RetryPolicy.default`. */
+export const defaultPolicy: RetryPolicy.RetryPolicy = make()
+
+/** The body of `RetryPolicy.decode`. */
+export const decode = (input: unknown): Effect.Effect<RetryPolicy.RetryPolicy, InvalidRetryPolicy> =>
+  Effect.suspend(() => resolveEither(input))
+
+/** The body of `RetryPolicy.update`. */
+export const update = dual(
+  2,
+  (self: RetryPolicy.RetryPolicy, options: RetryPolicy.Options): RetryPolicy.RetryPolicy =>
+    make({ ...toOptions(self), ...options })
+)
+
+/** The body of `RetryPolicy.toOptions`. */
+export const toOptions = (self: RetryPolicy.RetryPolicy): RetryPolicy.Options => ({
+  maxAttempts: self.maxAttempts,
+  baseDelay: self.baseDelay,
+  maxDelay: self.maxDelay,
+  factor: self.factor,
+  jitter: self.jitter,
+  maxElapsed: Option.getOrUndefined(self.maxElapsed),
+  retryAfter: self.retryAfter,
+  name: Option.getOrUndefined(self.name)
+})
+
+/** The body of `RetryPolicy.isRetryPolicy`. */
+export const isRetryPolicy = (u: unknown): u is RetryPolicy.RetryPolicy =>
+  typeof u === "object" && u !== null && TypeId in u
+
+const hintMillis = (error: unknown): number | undefined => {
+  const hint = Retryable.retryAfter(error)
+  return Option.isSome(hint) ? Duration.toMillis(hint.value) : undefined
+}
+
+/** The body of `RetryPolicy.toSchedule`. */
+export const toSchedule = <E = unknown>(
+  policy: RetryPolicy.RetryPolicy,
+  options: RetryPolicy.ScheduleOptions<E> = {}
+): Schedule.Schedule<Duration.Duration, E> =>
+  Decision.toSchedule(Decision.planOf(policy), options.while ?? Retryable.isRetryable, hintMillis)
+
+/** The configuration key of each option. */
+const configKeys: Record<string, string> = {
+  maxAttempts: "MAX_ATTEMPTS",
+  baseDelay: "BASE_DELAY",
+  maxDelay: "MAX_DELAY",
+  factor: "FACTOR",
+  jitter: "JITTER",
+  maxElapsed: "MAX_ELAPSED",
+  "retryAfter.max": "RETRY_AFTER_MAX",
+  "retryAfter.whenAboveMax": "RETRY_AFTER_WHEN_ABOVE_MAX"
+}
+
+const keyOf = (field: string): string =>
+  configKeys[field] ?? configKeys[field.split(".")[0]!] ?? field
+
+/** The body of `RetryPolicy.config`. */
+export const config: Config.Config<RetryPolicy.RetryPolicy> = Config.all({
+  maxAttempts: Config.option(Config.integer("MAX_ATTEMPTS")),
+  baseDelay: Config.option(Config.string("BASE_DELAY")),
+  maxDelay: Config.option(Config.string("MAX_DELAY")),
+  factor: Config.option(Config.number("FACTOR")),
+  jitter: Config.option(Config.string("JITTER")),
+  maxElapsed: Config.option(Config.string("MAX_ELAPSED")),
+  retryAfterMax: Config.option(Config.string("RETRY_AFTER_MAX")),
+  whenAboveMax: Config.option(Config.string("RETRY_AFTER_WHEN_ABOVE_MAX"))
+}).pipe(
+  Config.mapOrFail((values) => {
+    const options = {
+      maxAttempts: Option.getOrUndefined(values.maxAttempts),
+      baseDelay: Option.getOrUndefined(values.baseDelay),
+      maxDelay: Option.getOrUndefined(values.maxDelay),
+      factor: Option.getOrUndefined(values.factor),
+      jitter: Option.getOrUndefined(values.jitter),
+      maxElapsed: Option.getOrUndefined(values.maxElapsed),
+      retryAfter: {
+        max: Option.getOrUndefined(values.retryAfterMax),
+        whenAboveMax: Option.getOrUndefined(values.whenAboveMax)
+      }
+    }
+    // The ConfigError's path names the key (Config.nested adds its prefix before it).
+    return Either.mapLeft(
+      resolveEither(options),
+      (error) => ConfigError.InvalidData([keyOf(error.field)], `expected ${error.allowed}, got ${error.value}`)
+    )
+  })
+)
+
+/** The body of `RetryPolicy.presets`. */
+export const presets = {
+  default: defaultPolicy,
+  llm: make({
+    name: "llm",
+    maxAttempts: 3,
+    baseDelay: "500 millis",
+    maxDelay: "8 seconds",
+    retryAfter: { max: "60 seconds", whenAboveMax: "fail" }
+  }),
+  "latency-sensitive": make({
+    name: "latency-sensitive",
+    maxAttempts: 5,
+    baseDelay: "100 millis",
+    maxDelay: "1 second",
+    jitter: "full",
+    maxElapsed: "3500 millis",
+    retryAfter: { max: "1 second", whenAboveMax: "fail" }
+  }),
+  "aws-standard": make({
+    name: "aws-standard",
+    maxAttempts: 3,
+    baseDelay: "100 millis",
+    maxDelay: "20 seconds",
+    jitter: "full",
+    retryAfter: { max: "20 seconds", whenAboveMax: "clamp" }
+  })
+}
+
+/** The body of `RetryPolicy.preset`. */
+export const preset = (name: string): Effect.Effect<RetryPolicy.RetryPolicy, InvalidRetryPolicy> =>
+  Object.prototype.hasOwnProperty.call(presets, name)
+    ? Effect.succeed(presets[name as keyof typeof presets])
+    : Effect.fail(Validate.invalid("preset", name, `one of ${Object.keys(presets).join(", ")}`))
