@@ -8,8 +8,9 @@
  * @since 0.1.0
  */
 import * as Data from "effect/Data"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import type * as Option from "effect/Option"
+import * as internal from "./internal/format.js"
 
 /**
  * Why a call stopped retrying. `"schedule-done"` is a Schedule given to
@@ -276,14 +277,7 @@ export const $match = constructors.$match
  * @since 0.1.0
  * @category formatting
  */
-export const formatDelay = (delay: Duration.DurationInput): string => {
-  const millis = Math.round(Duration.toMillis(delay))
-  if (millis < 1000) return `${millis}ms`
-  const seconds = (Math.round(millis / 100) / 10).toFixed(1)
-  return `${seconds.endsWith(".0") ? seconds.slice(0, -2) : seconds}s`
-}
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
+export const formatDelay: (delay: Duration.DurationInput) => string = internal.formatDelay
 
 /**
  * The attempt a `Retrying` event leads to, as "attempt 2/3", or "attempt 2"
@@ -302,8 +296,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
  * @since 0.2.0
  * @category formatting
  */
-export const formatAttempt = (event: Retrying): string =>
-  `attempt ${event.attempt + 1}${Number.isFinite(event.maxAttempts) ? `/${event.maxAttempts}` : ""}`
+export const formatAttempt: (event: Retrying) => string = internal.formatAttempt
 
 /**
  * Renders an event as one line for a status bar or a log:
@@ -326,17 +319,4 @@ export const formatAttempt = (event: Retrying): string =>
  * @since 0.1.0
  * @category formatting
  */
-export const format = (event: RetryEvent): string => {
-  switch (event._tag) {
-    case "Retrying": {
-      const attempt = formatAttempt(event)
-      return event.delayFrom === "cooldown"
-        ? `waiting ${formatDelay(event.delay)} for a cool-down another call received (${attempt})`
-        : `retrying in ${formatDelay(event.delay)} (${attempt})`
-    }
-    case "Succeeded":
-      return `succeeded after ${plural(event.attempts, "attempt")}`
-    case "GaveUp":
-      return `gave up after ${plural(event.attempts, "attempt")} (${event.reason})`
-  }
-}
+export const format: (event: RetryEvent) => string = internal.format

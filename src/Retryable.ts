@@ -11,12 +11,10 @@
  * @since 0.1.0
  */
 import type * as Cause from "effect/Cause"
-import { isTimeoutException } from "effect/Cause"
-import * as Data from "effect/Data"
-import * as Duration from "effect/Duration"
-import * as Option from "effect/Option"
+import type * as Duration from "effect/Duration"
+import type * as Option from "effect/Option"
 import type * as Types from "effect/Types"
-import * as Validate from "./internal/validate.js"
+import * as internal from "./internal/retryable.js"
 
 /**
  * The fields an error may carry to take part in the protocol.
@@ -36,9 +34,6 @@ export interface Retryable {
   readonly retryAfter?: Duration.DurationInput | undefined
 }
 
-const readProperty = (u: unknown, key: string): unknown =>
-  (typeof u === "object" && u !== null) || typeof u === "function" ? (u as Record<string, unknown>)[key] : undefined
-
 /**
  * Whether an error asks to be retried: `isRetryable === true`, or a
  * `Cause.TimeoutException`.
@@ -56,7 +51,7 @@ const readProperty = (u: unknown, key: string): unknown =>
  * @since 0.1.0
  * @category guards
  */
-export const isRetryable = (u: unknown): boolean => readProperty(u, "isRetryable") === true || isTimeoutException(u)
+export const isRetryable: (u: unknown) => boolean = internal.isRetryable
 
 /**
  * The delay an error asks for before the next attempt, read from its
@@ -74,16 +69,7 @@ export const isRetryable = (u: unknown): boolean => readProperty(u, "isRetryable
  * @since 0.1.0
  * @category getters
  */
-export const retryAfter = (u: unknown): Option.Option<Duration.Duration> => {
-  const value = readProperty(u, "retryAfter")
-  if (value === undefined || value === null) return Option.none()
-  if (Duration.isDuration(value)) return Option.some(value)
-  try {
-    return Option.some(Validate.duration("retryAfter", value))
-  } catch {
-    return Option.none()
-  }
-}
+export const retryAfter: (u: unknown) => Option.Option<Duration.Duration> = internal.retryAfter
 
 /**
  * The constructor type returned by `TaggedError` and `PermanentError`.
@@ -101,18 +87,6 @@ export const retryAfter = (u: unknown): Option.Option<Duration.Duration> => {
 export type TaggedErrorConstructor<Tag extends string, R extends boolean> = new<A extends Record<string, any> = {}>(
   args: Types.VoidIfEmpty<{ readonly [P in keyof A as P extends "_tag" | "isRetryable" ? never : P]: A[P] }>
 ) => Cause.YieldableError & { readonly _tag: Tag; readonly isRetryable: R } & Readonly<A>
-
-const taggedErrorWith = <Tag extends string, R extends boolean>(
-  tag: Tag,
-  retryable: R
-): TaggedErrorConstructor<Tag, R> => {
-  class Base extends Data.TaggedError(tag)<{}> {
-    get isRetryable(): R {
-      return retryable
-    }
-  }
-  return Base as any
-}
 
 /**
  * Declares a tagged error class (built on `Data.TaggedError`) that is retried.
@@ -133,8 +107,7 @@ const taggedErrorWith = <Tag extends string, R extends boolean>(
  * @since 0.1.0
  * @category constructors
  */
-export const TaggedError = <Tag extends string>(tag: Tag): TaggedErrorConstructor<Tag, true> =>
-  taggedErrorWith(tag, true)
+export const TaggedError: <Tag extends string>(tag: Tag) => TaggedErrorConstructor<Tag, true> = internal.TaggedError
 
 /**
  * Declares a tagged error class (built on `Data.TaggedError`) that is never
@@ -152,5 +125,5 @@ export const TaggedError = <Tag extends string>(tag: Tag): TaggedErrorConstructo
  * @since 0.1.0
  * @category constructors
  */
-export const PermanentError = <Tag extends string>(tag: Tag): TaggedErrorConstructor<Tag, false> =>
-  taggedErrorWith(tag, false)
+export const PermanentError: <Tag extends string>(tag: Tag) => TaggedErrorConstructor<Tag, false> =
+  internal.PermanentError
