@@ -137,6 +137,26 @@ describe("Schedule.CurrentIterationMetadata inside the retried effect", () => {
       expect(yield* nested(effectRetry, retryRetry)).toEqual(reference)
     }))
 
+  it.effect("a schedule's own effects see the caller's metadata, not the retried effect's, as under Effect.retry", () =>
+    Effect.gen(function*() {
+      const scheduleSees = (retry: (self: Effect.Effect<never, Busy>, schedule: Schedule.Schedule<number, Busy>) => Effect.Effect<never, Busy>) =>
+        Effect.gen(function*() {
+          const seen: Array<number> = []
+          const schedule = Schedule.recurs(3).pipe(
+            Schedule.tapInput(() =>
+              Effect.map(Schedule.CurrentIterationMetadata, (meta) => {
+                seen.push(meta.recurrence)
+              })
+            )
+          )
+          yield* runClocked(retry(Effect.fail(new Busy({})), schedule))
+          return seen
+        })
+      const reference = yield* scheduleSees((self, schedule) => Effect.retry(self, schedule))
+      expect(reference).toEqual([0, 0, 0, 0])
+      expect(yield* scheduleSees((self, schedule) => Retry.retry(self, schedule))).toEqual(reference)
+    }))
+
   it.effect("nested, a call that gives up at its first failure hands orElse recurrence 0, as Effect.retryOrElse does", () =>
     Effect.gen(function*() {
       const orElseSees = (

@@ -115,6 +115,8 @@ interface Run<E> {
   /** When the first and the last retry were decided, for `Schedule.CurrentIterationMetadata`. */
   firstDecisionMillis: number
   lastDecisionMillis: number
+  /** The fiber's context when retrying began, restored when the run ends. */
+  outerContext: Context.Context<never>
 }
 
 
@@ -290,11 +292,14 @@ class CallRunner<A, E, R, R2> {
       previousMillis: plan === undefined ? 0 : plan.baseMillis,
       state: schedule === undefined ? undefined : schedule.initial,
       firstDecisionMillis: 0,
-      lastDecisionMillis: 0
+      lastDecisionMillis: 0,
+      outerContext: Context.empty()
     }
-    return Effect.flatMap(FiberRef.get(FiberRef.currentContext), (context) =>
-      Effect.onExit(this.loop(run), (exit) =>
-        Effect.zipRight(FiberRef.set(FiberRef.currentContext, context), this.reportAbnormalEnd(run, exit))))
+    return Effect.flatMap(FiberRef.get(FiberRef.currentContext), (context) => {
+      run.outerContext = context
+      return Effect.onExit(this.loop(run), (exit) =>
+        Effect.zipRight(FiberRef.set(FiberRef.currentContext, context), this.reportAbnormalEnd(run, exit)))
+    })
   }
 
   private loop(run: Run<E>): Effect.Effect<A, E, R | R2> {
@@ -362,7 +367,12 @@ class CallRunner<A, E, R, R2> {
   ): Effect.Effect<Step, never, R2> {
     const isRetryable = this.resolved.isRetryable
     if (isRetryable !== undefined && !isRetryable(run.error)) return Effect.succeed(notRetryable)
-    return Effect.map(schedule.step(now, run.error, run.state), ([state, output, decision]): Step => {
+    // The schedule steps in the caller's context, as under `Effect.retry`:
+    // the metadata set for the retried effect (after the first retry) is not its.
+    const step = run.attempts === 1
+      ? schedule.step(now, run.error, run.state)
+      : Effect.zipRight(FiberRef.set(FiberRef.currentContext, run.outerContext), schedule.step(now, run.error, run.state))
+    return Effect.map(step, ([state, output, decision]): Step => {
       run.state = state
       if (ScheduleDecision.isDone(decision)) return scheduleDone
       return {
