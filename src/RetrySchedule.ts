@@ -9,8 +9,8 @@
  *
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
-import * as Schedule from "effect/Schedule"
+import type * as Duration from "effect/Duration"
+import type * as Schedule from "effect/Schedule"
 import * as internal from "./internal/schedules.js"
 
 /**

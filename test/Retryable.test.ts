@@ -107,9 +107,9 @@ describe("Retryable.retryAfter", () => {
     }
   })
 
-  // BUG: src/Retryable.ts:84 passes every other value to Duration.decodeUnknown,
-  // which clamps negative bigint nanoseconds and negative [seconds, nanos] tuples
-  // to zero instead of rejecting them, so they give Some(0) ("retry at once")
+  // Once a defect: every other value went to Duration.decodeUnknown, which
+  // clamps negative bigint nanoseconds and negative [seconds, nanos] tuples to
+  // zero instead of rejecting them, so they gave Some(0) ("retry at once")
   // although the doc says "Negative ... values give None".
   it("gives None for a negative bigint or a negative [seconds, nanos] tuple", () => {
     expect(Retryable.retryAfter({ retryAfter: BigInt(-5_000_000) })).toEqual(Option.none())

@@ -311,7 +311,7 @@ const runBatch = (
 
 /**
  * The token bucket's books for the budgeted batch (see makeTokenBucket in
- * src/RetryBudget.ts). A retry withdraws retryCost (timeoutCost after a
+ * src/internal/budget.ts). A retry withdraws retryCost (timeoutCost after a
  * timeout) and only when that many tokens are left, so the level never goes
  * below 0; a first-attempt success refunds successRefund; a call that succeeds
  * after retries refunds exactly what its own retries withdrew; a call that

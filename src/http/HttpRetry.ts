@@ -223,7 +223,6 @@ export type WithRetryError<E> = E | HttpClientError.RequestError
  */
 export const isAttemptTimeout: (error: unknown) => error is HttpClientError.RequestError = internal.isAttemptTimeout
 
-
 /**
  * The HTTP classification, for users who wrap calls with `Retry.retry`
  * themselves: transport failures, timeouts, retryable statuses (by default;

@@ -113,7 +113,6 @@ export const makeTokenBucket = (options: RetryBudget.TokenBucketOptions = {}): E
   })
 }
 
-
 /**
  * Counts of requests and retries in `SLOTS` slots of `window / SLOTS` each; a
  * slot is reused once its time has left the window, so memory stays constant.

@@ -11,11 +11,11 @@ import * as Option from "effect/Option"
 import { pipeArguments } from "effect/Pipeable"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import * as Retryable from "../Retryable.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
 import * as Decision from "./decision.js"
 import type { InvalidRetryPolicy } from "./errors.js"
 import * as PolicyOptions from "./policyOptions.js"
+import * as Retryable from "./retryable.js"
 import * as Validate from "./validate.js"
 
 // The bodies of `RetryPolicy`: the policy value, its decoding from options

@@ -7,12 +7,12 @@ import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleInterval from "effect/ScheduleInterval"
 import * as Intervals from "effect/ScheduleIntervals"
-import * as Retryable from "../Retryable.js"
 import type * as RetrySchedule from "../RetrySchedule.js"
 import * as Decision from "./decision.js"
 import * as Defaults from "./defaults.js"
 import * as Delay from "./delay.js"
 import * as PolicyOptions from "./policyOptions.js"
+import * as Retryable from "./retryable.js"
 import * as Validate from "./validate.js"
 
 // The bodies of the `RetrySchedule` combinators.
@@ -41,6 +41,7 @@ const continueAfter = (now: number, delayMillis: number): ScheduleDecision.Sched
 const delayOf = (now: number, decision: ScheduleDecision.Continue): number =>
   Math.max(0, Intervals.start(decision.intervals) - now)
 
+/** The body of `RetrySchedule.backoff`. */
 export const backoff = (options: RetrySchedule.BackoffOptions = {}): Schedule.Schedule<Duration.Duration, unknown> => {
   Validate.knownKeys("", Validate.record("options", options), ["baseDelay", "factor", "jitter", "maxDelay"])
   const baseMillis = toMillis(Validate.duration("baseDelay", options.baseDelay ?? Defaults.baseDelay))
@@ -65,18 +66,21 @@ export const backoff = (options: RetrySchedule.BackoffOptions = {}): Schedule.Sc
   )
 }
 
+/** The body of `RetrySchedule.capped`. */
 export const capped = checkedDual(
   (max: unknown) => Validate.duration("maxDelay", max),
   <Out, In, R>(self: Schedule.Schedule<Out, In, R>, cap: Duration.Duration) =>
     Schedule.modifyDelay(self, (_, delay) => Duration.min(delay, cap))
 )
 
+/** The body of `RetrySchedule.limited`. */
 export const limited = checkedDual(
   (maxAttempts: unknown) => Validate.integerAtLeast("maxAttempts", maxAttempts, 1),
   <Out, In, R>(self: Schedule.Schedule<Out, In, R>, attempts: number) =>
     Schedule.zipLeft(self, Schedule.recurs(attempts - 1))
 )
 
+/** The body of `RetrySchedule.honorRetryAfter`. */
 export const honorRetryAfter = checkedDual(
   (options: unknown) => {
     const rules = PolicyOptions.orThrow("retryAfter", PolicyOptions.retryAfterRules, options ?? {})
@@ -106,12 +110,14 @@ export const honorRetryAfter = checkedDual(
   }
 )
 
+/** The body of `RetrySchedule.whileRetryable`. */
 export const whileRetryable = dual(
   (args) => Schedule.isSchedule(args[0]),
   <Out, In, R, E>(self: Schedule.Schedule<Out, In, R>, isRetryable: (error: E) => boolean = Retryable.isRetryable) =>
     Schedule.whileInput(self, isRetryable as (input: In & E) => boolean)
 )
 
+/** The body of `RetrySchedule.deadline`. */
 export const deadline = checkedDual((maxElapsed: unknown) => toMillis(Validate.duration("maxElapsed", maxElapsed)), <Out, In, R>(
   self: Schedule.Schedule<Out, In, R>,
   budgetMillis: number
