@@ -69,6 +69,22 @@ describe("RetryBudget.makeRatio", () => {
       expect(granted.filter(Option.isSome)).toHaveLength(2 * 10)
     }))
 
+  // The wall clock may be stepped back (NTP, a VM resumed): the retries already
+  // taken must still count, never be wiped by an older slot taking their place.
+  it.effect("a clock stepped back by a window or more does not give the spent retries back", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.makeRatio({ percent: 0, window: "10 seconds", minPerSecond: 1 })
+      yield* TestClock.setTime(100_000)
+      const spent = yield* Effect.forEach(Array.from({ length: 12 }), () => budget.withdraw("error"))
+      expect(spent.filter(Option.isSome)).toHaveLength(10)
+      for (const back of [10_000, 12_000]) {
+        yield* TestClock.setTime(100_000 - back)
+        yield* budget.request
+        expect(yield* budget.withdraw("error"), `stepped back ${back} ms`).toEqual(Option.none())
+        expect((yield* budget.snapshot).available).toBe(0)
+      }
+    }))
+
   it("rejects a zero window", () => {
     expect(() => RetryBudget.makeRatio({ window: 0 })).toThrow(/window/)
   })

@@ -149,9 +149,13 @@ class Window {
 /** The body of `RetryBudget.makeRatio`. */
 export const makeRatio = (options: RetryBudget.RatioOptions = {}): Effect.Effect<RetryBudget.Service> => {
   const plan = ratioPlan(options)
-  const slotAt = plan.slotAt
   return Effect.sync(() => {
     const window = new Window()
+    // A clock stepped back (NTP, a resumed VM) is read as standing still until
+    // it catches up: an older slot must never take the place of a newer one
+    // and wipe the retries counted there.
+    let latest = -Infinity
+    const slotAt = (now: number): number => latest = Math.max(latest, plan.slotAt(now))
     const snapshotAt = (slot: number): RetryBudget.Snapshot => {
       const { requests, retries } = window.totals(slot)
       const capacity = plan.capacityOf(requests)
