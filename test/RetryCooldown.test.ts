@@ -35,6 +35,20 @@ describe("RetryCooldown.layerMemory", () => {
       expect(cooldown.unsafeRemaining("k", 0)).toBe(0)
     }))
 
+  // The wall clock may be stepped back (NTP, a VM resumed): a cool-down must
+  // not grow by the step, or every call to that key would wait an hour.
+  it.effect("a clock stepped back makes a cool-down last at most what was recorded, then it ends", () =>
+    Effect.gen(function*() {
+      const cooldown = yield* RetryCooldown.make
+      yield* TestClock.setTime(7_200_000)
+      yield* cooldown.record("k", "30 seconds")
+      yield* TestClock.adjust("10 seconds")
+      yield* TestClock.setTime(7_210_000 - 3_600_000)
+      expect(Duration.toMillis(yield* cooldown.remaining("k"))).toBe(30_000)
+      yield* TestClock.adjust("30 seconds")
+      expect(Duration.toMillis(yield* cooldown.remaining("k"))).toBe(0)
+    }))
+
   it.effect("many keys: ended cool-downs are dropped, running ones kept", () =>
     Effect.gen(function*() {
       const cooldown = yield* RetryCooldown.make

@@ -6,32 +6,43 @@ import type * as RetryCooldown from "../RetryCooldown.js"
 // Past this many keys, a record first drops the cool-downs that have ended.
 const SWEEP_ABOVE = 1024
 
+/** A running cool-down: when it ends, and how long it was when recorded. */
+interface Entry {
+  until: number
+  readonly millis: number
+}
+
 /**
  * Cool-downs of one process: key -> until (epoch ms of this process's clock).
  * The later of two untils wins; an ended cool-down is forgotten when met.
  */
 export class Table {
-  private readonly until = new Map<string, number>()
+  private readonly entries = new Map<string, Entry>()
 
   /** Keeps `until` for `key` unless a later one is held. */
   set(key: string, until: number, now: number): void {
-    if (this.until.size >= SWEEP_ABOVE) this.sweep(now)
-    const held = this.until.get(key)
-    if (held === undefined || held < until) this.until.set(key, until)
+    if (this.entries.size >= SWEEP_ABOVE) this.sweep(now)
+    const held = this.entries.get(key)
+    if (held === undefined || held.until < until) this.entries.set(key, { until, millis: until - now })
   }
 
   remaining(key: string, now: number): number {
-    const until = this.until.get(key)
-    if (until === undefined) return 0
-    if (until <= now) {
-      this.until.delete(key)
+    const entry = this.entries.get(key)
+    if (entry === undefined) return 0
+    if (entry.until <= now) {
+      this.entries.delete(key)
       return 0
     }
-    return until - now
+    const left = entry.until - now
+    if (left <= entry.millis) return left
+    // More left than was recorded: the clock was stepped back (NTP, a resumed
+    // VM). The cool-down starts again from now rather than grow by the step.
+    entry.until = now + entry.millis
+    return entry.millis
   }
 
   private sweep(now: number): void {
-    for (const [key, until] of this.until) if (until <= now) this.until.delete(key)
+    for (const [key, entry] of this.entries) if (entry.until <= now) this.entries.delete(key)
   }
 }
 
