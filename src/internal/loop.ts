@@ -116,9 +116,8 @@ interface Run<E> {
   firstDecisionMillis: number
   lastDecisionMillis: number
   /** The fiber's context when retrying began, restored when the run ends. */
-  outerContext: Context.Context<never>
+  readonly outerContext: Context.Context<never>
 }
-
 
 /**
  * Builds a runner: calls run under a policy or a schedule, in the common case
@@ -280,25 +279,24 @@ class CallRunner<A, E, R, R2> {
     cooldown: RetryCooldown.Service | undefined
   ): Effect.Effect<A, E, R | R2> {
     const { plan, schedule } = this.resolved
-    const run: Run<E> = {
-      startMillis,
-      budget,
-      cooldown,
-      hintMillis: undefined,
-      error,
-      attempts: 1,
-      spent: 0,
-      ended: false,
-      previousMillis: plan === undefined ? 0 : plan.baseMillis,
-      state: schedule === undefined ? undefined : schedule.initial,
-      firstDecisionMillis: 0,
-      lastDecisionMillis: 0,
-      outerContext: Context.empty()
-    }
-    return Effect.flatMap(FiberRef.get(FiberRef.currentContext), (context) => {
-      run.outerContext = context
+    return Effect.flatMap(FiberRef.get(FiberRef.currentContext), (outerContext) => {
+      const run: Run<E> = {
+        startMillis,
+        budget,
+        cooldown,
+        hintMillis: undefined,
+        error,
+        attempts: 1,
+        spent: 0,
+        ended: false,
+        previousMillis: plan === undefined ? 0 : plan.baseMillis,
+        state: schedule === undefined ? undefined : schedule.initial,
+        firstDecisionMillis: 0,
+        lastDecisionMillis: 0,
+        outerContext
+      }
       return Effect.onExit(this.loop(run), (exit) =>
-        Effect.zipRight(FiberRef.set(FiberRef.currentContext, context), this.reportAbnormalEnd(run, exit)))
+        Effect.zipRight(FiberRef.set(FiberRef.currentContext, outerContext), this.reportAbnormalEnd(run, exit)))
     })
   }
 
