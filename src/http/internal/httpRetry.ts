@@ -54,21 +54,21 @@ const defaultStatusSet: ReadonlySet<number> = new Set(defaultStatuses)
 /** `scheme://userinfo@`: what a URL that does not parse may still carry before its host. */
 const USERINFO = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/
 
-/**
- * The URL of a request without userinfo, query string or fragment, safe to
- * log. A URL that does not parse loses the same parts by hand (its host kept
- * as written).
- */
+/** A URL that does not parse, without userinfo, query string or fragment (its host kept as written). */
+const unparsedWithoutSecrets = (request: ClientRequest.HttpClientRequest): string =>
+  (request.url.split(/[?#]/)[0] ?? "").replace(USERINFO, "$1")
+
+/** The URL of a request without userinfo, query string or fragment, safe to log. */
 const safeUrl = (request: ClientRequest.HttpClientRequest): string =>
   Option.match(ClientRequest.toUrl(request), {
-    onNone: () => (request.url.split(/[?#]/)[0] ?? "").replace(USERINFO, "$1"),
+    onNone: () => unparsedWithoutSecrets(request),
     onSome: (url) => `${url.origin}${url.pathname}`
   })
 
 /** The origin of a request (`https://api.example.com`), the default cool-down key. */
 const originOf = (request: ClientRequest.HttpClientRequest): string =>
   Option.match(ClientRequest.toUrl(request), {
-    onNone: () => (request.url.split(/[?#]/)[0] ?? "").replace(USERINFO, "$1"),
+    onNone: () => unparsedWithoutSecrets(request),
     onSome: (url) => url.origin
   })
 
