@@ -232,6 +232,15 @@ const embedding = {
   usage: { prompt_tokens: 2, total_tokens: 2 }
 }
 
+/** OpenAI's 429 when the tokens budget ran out (resets in 600 ms) and the requests budget did not (12 ms). */
+const tokensExhausted = () =>
+  json(429, { error: { message: "Rate limit reached", type: "tokens" } }, {
+    "x-ratelimit-remaining-requests": "499",
+    "x-ratelimit-reset-requests": "12ms",
+    "x-ratelimit-remaining-tokens": "0",
+    "x-ratelimit-reset-tokens": "600ms"
+  })
+
 const openAiLayer = (apiUrl: string, options: HttpRetry.Options = {}) =>
   OpenAiClient.layer({ apiKey: Redacted.make("sk-test"), apiUrl, transformClient: HttpRetry.llm(policy, options) }).pipe(
     Layer.provide(NodeHttpClient.layerUndici)
@@ -252,12 +261,7 @@ layer(TestServerLive, { excludeTestServices: true })("HttpRetry.llm inside OpenA
       const server = yield* TestServer
       yield* server.script((_, hit) =>
         hit === 1
-          ? json(429, { error: { message: "Rate limit reached", type: "tokens" } }, {
-            "x-ratelimit-remaining-requests": "499",
-            "x-ratelimit-reset-requests": "12ms",
-            "x-ratelimit-remaining-tokens": "0",
-            "x-ratelimit-reset-tokens": "600ms"
-          })
+          ? tokensExhausted()
           : json(200, embedding)
       )
       const response = yield* embed
@@ -407,12 +411,7 @@ layer(TestServerLive, { excludeTestServices: true })("HttpRetry.llm inside OpenA
       const server = yield* TestServer
       yield* server.script((_, hit) =>
         hit === 1
-          ? json(429, { error: { message: "Rate limit reached", type: "tokens" } }, {
-            "x-ratelimit-remaining-requests": "499",
-            "x-ratelimit-reset-requests": "12ms",
-            "x-ratelimit-remaining-tokens": "0",
-            "x-ratelimit-reset-tokens": "600ms"
-          })
+          ? tokensExhausted()
           : json(200, openAiResponse("completed", "hello"))
       )
       const response = yield* generate
