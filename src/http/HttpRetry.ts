@@ -84,7 +84,9 @@ export interface RetryableStatus extends YieldableError {
 }
 
 /**
- * Builds a `RetryableStatus`; `instanceof RetryableStatus` tells one apart.
+ * The failure that a retryable response becomes inside the retry loop, so
+ * that events and classifiers can see it; when retries run out the response
+ * itself is returned. `instanceof RetryableStatus` tells one apart.
  *
  * @example
  * ```ts
@@ -99,6 +101,7 @@ export interface RetryableStatus extends YieldableError {
  *
  * @since 0.1.0
  * @category errors
+ * @class
  */
 export const RetryableStatus: new(args: {
   readonly response: ClientResponse.HttpClientResponse
