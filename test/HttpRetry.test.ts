@@ -377,13 +377,64 @@ for (const [name, clientLayer] of clients) {
         const { events, onEvent } = recorder()
         const { layer: logLayer, logs } = captureLogs()
         const http = yield* client({ onEvent })
-        for (const url of ["http://user:PASSWORD@bad host/p", "http://user:PASSWORD@127.0.0.1:1/p"]) {
-          yield* Effect.exit(http.get(url)).pipe(Effect.provide(logLayer))
+        const urls = [
+          "http://user:PASSWORD@bad host/p",
+          "http://user:PASSWORD@127.0.0.1:1/p",
+          // A password holding a character that ends the authority, a URL without
+          // a scheme, and one whose scheme the WHATWG parser does not take userinfo from.
+          "http://user:PASS?WORD@127.0.0.1:1/p",
+          "http://user:PASS/WORD@127.0.0.1:1/p",
+          "http://user:PASS#WORD@127.0.0.1:1/p",
+          "//user:PASSWORD@127.0.0.1:1/p",
+          "user:PASSWORD@127.0.0.1:1/p"
+        ]
+        for (const url of urls) {
+          const before = events.length
+          const exit = yield* Effect.exit(http.get(url)).pipe(Effect.provide(logLayer))
+          // A call ends with an event (a give-up at the least), unless its URL was refused before anything was sent.
+          const refused = Exit.isFailure(exit) &&
+            Option.exists(Cause.failureOption(exit.cause), (e) => e._tag === "RequestError" && e.reason === "InvalidUrl")
+          expect({ url, refused, events: events.length - before }).not.toMatchObject({ refused: false, events: 0 })
         }
-        expect(events.length).toBeGreaterThan(0)
-        for (const event of events) expect(JSON.stringify(event.http)).not.toContain("PASSWORD")
+        for (const event of events) expect(JSON.stringify(event.http)).not.toMatch(/PASS|WORD/)
         expect(logs.length).toBeGreaterThan(0)
-        for (const log of logs) expect(logText(log)).not.toContain("PASSWORD")
+        for (const log of logs) expect(logText(log)).not.toMatch(/PASS|WORD/)
+      }))
+
+    it.effect("a URL that is not http(s) is a typed InvalidUrl error, sent to no one and retried never", () =>
+      Effect.gen(function*() {
+        const { events, onEvent } = recorder()
+        const http = yield* client({ onEvent })
+        for (const url of ["user:PASSWORD@127.0.0.1:1/p", "ftp://127.0.0.1:1/p", "http://user:PASS?WORD@127.0.0.1:1/p"]) {
+          const before = events.length
+          const exit = yield* Effect.exit(http.get(url))
+          const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+          expect(Option.getOrUndefined(error)).toMatchObject({ _tag: "RequestError", reason: "InvalidUrl" })
+          // Refused before the retry boundary: there was no attempt to report.
+          expect(events.slice(before)).toEqual([])
+          const text = Option.match(error, { onNone: () => "", onSome: (e) => [JSON.stringify(e), inspect(e), String(e)].join() })
+          expect(text).not.toMatch(/PASS|WORD/)
+        }
+      }))
+
+    it.effect("the errors the middleware builds leave out the URL's userinfo", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script(() => Effect.never)
+        const withPassword = server.url("/p").replace("http://", "http://user:PASSWORD@")
+        const texts = (exit: Exit.Exit<unknown, unknown>) =>
+          Exit.isFailure(exit) ? [Cause.pretty(exit.cause), JSON.stringify(Cause.squash(exit.cause)), inspect(Cause.squash(exit.cause))] : []
+        const badHeader = yield* Effect.exit(
+          (yield* client()).execute(HttpClientRequest.get(withPassword).pipe(HttpClientRequest.setHeader("x-key", "a\nb")))
+        )
+        // fetch refuses a URL with userinfo itself, with the platform's own error, which is not the middleware's.
+        const timedOut = name === "fetch"
+          ? badHeader
+          : yield* Effect.exit((yield* client({ attemptTimeout: "50 millis" })).get(withPassword))
+        for (const exit of [badHeader, timedOut]) {
+          expect(Exit.isFailure(exit)).toBe(true)
+          for (const text of texts(exit)) expect(text).not.toContain("PASSWORD")
+        }
       }))
 
     it.effect("rate-limit reset headers count on a 429, not on a 502", () =>

@@ -19,6 +19,7 @@ import { buffer as bufferResponse } from "./bufferedResponse.js"
 import * as Classify from "./classify.js"
 import { invalidHeaders, isToken, REMOVED_VALUE } from "./headers.js"
 import * as RequestBody from "./requestBody.js"
+import { originOf, safeUrl, unsupportedUrl, withoutUserinfo } from "./url.js"
 
 // The bodies of `HttpRetry`: the middleware, its per-request call, and the
 // checks of its options.
@@ -50,27 +51,6 @@ export const isAttemptTimeout = (error: unknown): error is HttpClientError.Reque
 export const isRetryable = (error: unknown): boolean => Classify.isRetryableError(error, defaultStatusSet)
 
 const defaultStatusSet: ReadonlySet<number> = new Set(defaultStatuses)
-
-/** `scheme://userinfo@`: what a URL that does not parse may still carry before its host. */
-const USERINFO = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/
-
-/** A URL that does not parse, without userinfo, query string or fragment (its host kept as written). */
-const unparsedWithoutSecrets = (request: ClientRequest.HttpClientRequest): string =>
-  (request.url.split(/[?#]/)[0] ?? "").replace(USERINFO, "$1")
-
-/** The URL of a request without userinfo, query string or fragment, safe to log. */
-const safeUrl = (request: ClientRequest.HttpClientRequest): string =>
-  Option.match(ClientRequest.toUrl(request), {
-    onNone: () => unparsedWithoutSecrets(request),
-    onSome: (url) => `${url.origin}${url.pathname}`
-  })
-
-/** The origin of a request (`https://api.example.com`), the default cool-down key. */
-const originOf = (request: ClientRequest.HttpClientRequest): string =>
-  Option.match(ClientRequest.toUrl(request), {
-    onNone: () => unparsedWithoutSecrets(request),
-    onSome: (url) => url.origin
-  })
 
 const statusOf = (error: unknown): number | undefined => {
   if (error instanceof RetryableStatus) return error.response.status
@@ -341,7 +321,7 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: HttpRetry.Options 
         duration: limit,
         onTimeout: () =>
           new HttpClientError.RequestError({
-            request,
+            request: withoutUserinfo(request),
             reason: "Transport",
             cause: new TimeoutException(`attempt timed out after ${Duration.format(limit)}`),
             description: `attempt timed out after ${Duration.format(limit)} (attemptTimeout)`
@@ -410,6 +390,8 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: HttpRetry.Options 
       resolved.idempotencyKey && needsKey(method) && request.headers["idempotency-key"] === undefined
 
     const checked = (request: ClientRequest.HttpClientRequest) => {
+      const unsupported = unsupportedUrl(request)
+      if (unsupported !== undefined) return Effect.fail(unsupported)
       const problems = invalidHeaders(request.headers)
       if (problems.length === 0) {
         const method = upperCase(request.method)
@@ -420,7 +402,7 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: HttpRetry.Options 
       // The error keeps the request, but none of the rejected values: they may be secrets and errors get logged.
       const redacted = problems.reduce(
         (current, problem) => ClientRequest.setHeader(current, problem.name, REMOVED_VALUE),
-        request
+        withoutUserinfo(request)
       )
       const more = problems.length > 1 ? ` (and ${problems.length - 1} more invalid header${problems.length > 2 ? "s" : ""})` : ""
       return Effect.fail(

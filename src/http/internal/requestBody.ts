@@ -3,6 +3,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as ClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
+import { withoutUserinfo } from "./url.js"
 
 /**
  * Whether a request body can be sent again byte for byte. Bytes, text, JSON,
@@ -53,12 +54,12 @@ export const bufferBody = (
       chunks.push(chunk)
       return true
     })).pipe(
-      Effect.mapError((cause) => new HttpClientError.RequestError({ request, reason: "Encode", cause })),
+      Effect.mapError((cause) => new HttpClientError.RequestError({ request: withoutUserinfo(request), reason: "Encode", cause })),
       Effect.flatMap(() => {
         if (size > maxBytes) {
           return Effect.fail(
             new HttpClientError.RequestError({
-              request,
+              request: withoutUserinfo(request),
               reason: "Encode",
               description:
                 `the request body is longer than bufferRequestBody.maxBytes (${maxBytes}); it was not sent, since it could not be replayed whole`
