@@ -1,7 +1,7 @@
 import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { NodeHttpServerRequest } from "@effect/platform-node"
-import { Cause, Chunk, Duration, Effect, Exit, Fiber, Layer, Option, Stream } from "effect"
+import { Cause, Chunk, Duration, Effect, Exit, Fiber, Layer, Option, Schedule, Stream } from "effect"
 import { RetryBudget, RetryObserver, RetryPolicy } from "../src/index.js"
 import { HttpRetry } from "../src/http/index.js"
 import { captureLogs, collectEvents, logText } from "./helpers.js"
@@ -239,6 +239,21 @@ for (const [name, clientLayer] of clients) {
         yield* server.script(() => status(201))
         yield* http.post(server.url())
         expect(server.hits()[0]!.headers["idempotency-key"]).not.toBe(keys[0])
+      }))
+
+    it.effect("an empty Idempotency-Key is no key: the POST is sent once, and \"auto\" fills one in", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script((_, hit) => status(hit === 1 ? 503 : 201))
+        const blank = { headers: { "Idempotency-Key": " " } }
+        expect((yield* (yield* client()).post(server.url(), blank)).status).toBe(503)
+        expect(server.hits()).toHaveLength(1)
+        yield* server.script((_, hit) => status(hit === 1 ? 503 : 201))
+        expect((yield* (yield* client({ idempotencyKey: "auto" })).post(server.url(), blank)).status).toBe(201)
+        const keys = server.hits().map((hit) => hit.headers["idempotency-key"])
+        expect(keys).toHaveLength(2)
+        expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/)
+        expect(keys[1]).toBe(keys[0])
       }))
 
     it.effect("x-should-retry overrides the status rule both ways", () =>
@@ -536,7 +551,19 @@ describe("HttpRetry.withRetry option checks", () => {
     ["idempotencyKey", "on"],
     ["attemptTimeout", -1],
     ["bufferRequestBody", 1024],
-    ["bufferRequestBody", { maxBytes: -1 }]
+    ["bufferRequestBody", { maxBytes: -1 }],
+    ["bufferRequestBody", { maxBytes: 10, maxbytes: 1 }],
+    // A header the middleware or the transport owns: a per-attempt value there
+    // would overwrite the idempotency key or break the framing.
+    ["attemptHeader", "Idempotency-Key"],
+    ["attemptHeader", "content-length"],
+    ["attemptHeader", "Host"],
+    ["attemptHeader", "transfer-encoding"],
+    ["retryOn", null],
+    ["methods", null],
+    // No limit at all is said by leaving the option out; zero fails every attempt at once.
+    ["attemptTimeout", Infinity],
+    ["attemptTimeout", 0]
   ]
   for (const [name, value] of bad) {
     it(`${name}: ${JSON.stringify(value)} is a typed error naming the option`, () => {
@@ -548,6 +575,21 @@ describe("HttpRetry.withRetry option checks", () => {
       }
       expect(thrown).toBeInstanceOf(RetryPolicy.InvalidRetryPolicy)
       expect((thrown as RetryPolicy.InvalidRetryPolicy).field).toMatch(new RegExp(`^http\\.${name}`))
+    })
+  }
+})
+
+describe("HttpRetry.withRetry policy argument", () => {
+  for (const value of [undefined, null, {}, { maxAttempts: 3 }, Schedule.recurs(2)]) {
+    it(`${inspect(value, { depth: 0 })} is a typed error naming the policy`, () => {
+      let thrown: unknown
+      try {
+        HttpRetry.withRetry(value as unknown as RetryPolicy.RetryPolicy)
+      } catch (error) {
+        thrown = error
+      }
+      expect(thrown).toBeInstanceOf(RetryPolicy.InvalidRetryPolicy)
+      expect((thrown as RetryPolicy.InvalidRetryPolicy).field).toBe("policy")
     })
   }
 })

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Config, ConfigProvider, Duration, Effect, Equal, Exit, Hash, Option, Schema } from "effect"
-import { RetryEvent, RetryPolicy, RetrySchedule } from "../src/index.js"
+import { Retry, RetryEvent, RetryPolicy, RetrySchedule } from "../src/index.js"
 
 /** What `f` threw. */
 const thrown = (f: () => unknown): unknown => {
@@ -190,4 +190,23 @@ describe("RetryPolicy.FromOptions", () => {
       const failed = yield* Effect.either(Schema.decodeUnknown(RetryPolicy.FromOptions)({ maxAttempt: 4 }))
       expect(failed._tag).toBe("Left")
     }))
+})
+
+describe("Retry.retry and Retry.retryOrElse check their policy or schedule when called", () => {
+  const notEngines: ReadonlyArray<unknown> = [undefined, null, {}, { maxAttempts: 3 }, "3 times"]
+  for (const engine of notEngines) {
+    it(`${JSON.stringify(engine) ?? "undefined"} is a typed error naming the policy`, () => {
+      for (
+        const call of [
+          () => Retry.retry(Effect.void, engine as RetryPolicy.RetryPolicy),
+          () => Effect.void.pipe(Retry.retry(engine as RetryPolicy.RetryPolicy)),
+          () => Retry.retryOrElse(Effect.void, engine as RetryPolicy.RetryPolicy, () => Effect.void)
+        ]
+      ) {
+        const error = thrown(call)
+        expect(error).toBeInstanceOf(RetryPolicy.InvalidRetryPolicy)
+        expect((error as RetryPolicy.InvalidRetryPolicy).field).toBe("policy")
+      }
+    })
+  }
 })

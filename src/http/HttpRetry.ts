@@ -132,14 +132,18 @@ export interface Options {
   /**
    * A time limit for each attempt (with `buffer`, the body read included). An
    * attempt that runs out fails with `RequestError` "Transport" whose cause is
-   * the `TimeoutException` (see `isAttemptTimeout`), and is retried.
+   * the `TimeoutException` (see `isAttemptTimeout`), and is retried. A finite
+   * duration above zero.
    */
   readonly attemptTimeout?: Duration.DurationInput | undefined
   /** Methods that are retried. Default `defaultMethods`. */
   readonly methods?: ReadonlyArray<string> | undefined
   /** `"auto"` adds a random `Idempotency-Key` to POST and PATCH requests that have none. */
   readonly idempotencyKey?: "auto" | "off" | undefined
-  /** A header in which each attempt sends its 0-based retry count. */
+  /**
+   * A header in which each attempt sends its 0-based retry count; not
+   * `Idempotency-Key` nor a header the transport owns (`Host`, `Content-Length`...).
+   */
   readonly attemptHeader?: string | undefined
   /** Called with each event of each request, in order. */
   readonly onEvent?: ((event: RetryEvent.RetryEvent) => Effect.Effect<void>) | undefined

@@ -19,6 +19,7 @@ import * as Decision from "./decision.js"
 import * as Delay from "./delay.js"
 import { clockOf } from "./fiberClock.js"
 import { type Listener, report, reportClosing } from "./report.js"
+import * as Validate from "./validate.js"
 
 /** What a call is retried under: a policy, or any Schedule whose input is the failure. */
 export type Engine<E, R> = RetryPolicy.RetryPolicy | Schedule.Schedule<unknown, E, R>
@@ -128,6 +129,9 @@ interface Run<E> {
  * directly, as `Effect.retry` steps it.
  */
 export const makeRunner = <A, E, R2 = never>(engine: Engine<E, R2>, options: LoopOptions<A, E>): Runner<A, E, R2> => {
+  if (!RetryPolicy.isRetryPolicy(engine) && !Schedule.isSchedule(engine)) {
+    throw Validate.invalid("policy", engine, "a RetryPolicy or a Schedule whose input is the failure")
+  }
   const policy = RetryPolicy.isRetryPolicy(engine) ? engine : undefined
   const plan = policy === undefined ? undefined : Decision.planOf(policy)
   const resolved: Resolved<A, E, R2> = {

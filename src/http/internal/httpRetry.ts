@@ -12,7 +12,7 @@ import * as Stream from "effect/Stream"
 import { type Call, makeRunner } from "../../internal/loop.js"
 import { report } from "../../internal/report.js"
 import * as Validate from "../../internal/validate.js"
-import type * as RetryPolicy from "../../RetryPolicy.js"
+import * as RetryPolicy from "../../RetryPolicy.js"
 import * as RetryEvent from "../../RetryEvent.js"
 import type * as HttpRetry from "../HttpRetry.js"
 import { buffer as bufferResponse } from "./bufferedResponse.js"
@@ -126,22 +126,29 @@ const resolveOptions = (options: HttpRetry.Options): Resolved => {
     if (Array.isArray(value)) return value
     throw Validate.invalid(field, value, "an array")
   }
-  const statuses = list("http.retryOn", options.retryOn ?? defaultStatuses).map((status, i) => {
+  const statuses = list("http.retryOn", options.retryOn === undefined ? defaultStatuses : options.retryOn).map((status, i) => {
     if (typeof status !== "number" || !Number.isInteger(status) || status < 100 || status > 599) {
       throw Validate.invalid(`http.retryOn[${i}]`, status, "an HTTP status from 100 to 599")
     }
     return status
   })
-  const methods = list("http.methods", options.methods ?? defaultMethods).map((method, i) => {
+  const methods = list("http.methods", options.methods === undefined ? defaultMethods : options.methods).map((method, i) => {
     if (typeof method !== "string" || !isToken(method)) throw Validate.invalid(`http.methods[${i}]`, method, "an HTTP method")
     return method.toUpperCase()
   })
   const attemptTimeout = options.attemptTimeout === undefined
     ? Option.none()
-    : Option.some(Validate.duration("http.attemptTimeout", options.attemptTimeout))
+    : Option.some(attemptLimit(options.attemptTimeout))
   const attemptHeader: unknown = options.attemptHeader
   if (attemptHeader !== undefined && (typeof attemptHeader !== "string" || !isToken(attemptHeader))) {
     throw Validate.invalid("http.attemptHeader", attemptHeader, "a valid header name")
+  }
+  if (typeof attemptHeader === "string" && RESERVED_HEADERS.has(attemptHeader.toLowerCase())) {
+    throw Validate.invalid(
+      "http.attemptHeader",
+      attemptHeader,
+      `a header of your own, not one the middleware or the transport sets (${[...RESERVED_HEADERS].join(", ")})`
+    )
   }
   const buffer: unknown = options.buffer
   if (buffer !== undefined && typeof buffer !== "boolean") throw Validate.invalid("http.buffer", buffer, "true or false")
@@ -157,20 +164,58 @@ const resolveOptions = (options: HttpRetry.Options): Resolved => {
     throw Validate.invalid("http.cooldownKey", options.cooldownKey, "a function of the request")
   }
   return {
-    cooldown: Validate.oneOf("http.cooldown", options.cooldown ?? "retries", ["retries", "all", "off"]),
+    cooldown: Validate.oneOf("http.cooldown", options.cooldown === undefined ? "retries" : options.cooldown, [
+      "retries",
+      "all",
+      "off"
+    ]),
     statuses: new Set(statuses),
     methods: new Set(methods),
     attemptTimeout,
     drainLimit: Option.getOrElse(attemptTimeout, () => DEFAULT_DRAIN_LIMIT),
-    idempotencyKey: Validate.oneOf("http.idempotencyKey", options.idempotencyKey ?? "off", ["auto", "off"]) === "auto",
+    idempotencyKey: Validate.oneOf(
+      "http.idempotencyKey",
+      options.idempotencyKey === undefined ? "off" : options.idempotencyKey,
+      ["auto", "off"]
+    ) === "auto",
     attemptHeader: typeof attemptHeader === "string" ? attemptHeader.toLowerCase() : undefined,
     buffer: buffer === true,
-    bufferRequestBody: options.bufferRequestBody === undefined ? undefined : Validate.integerAtLeast(
-      "http.bufferRequestBody.maxBytes",
-      Validate.record("http.bufferRequestBody", options.bufferRequestBody).maxBytes,
-      0
-    )
+    bufferRequestBody: options.bufferRequestBody === undefined ? undefined : bufferLimit(options.bufferRequestBody)
   }
+}
+
+/**
+ * Headers an attempt number must not go in: the idempotency key (one per
+ * call, the same on every attempt) and those the transport owns for framing
+ * and the connection.
+ */
+const RESERVED_HEADERS: ReadonlySet<string> = new Set([
+  "idempotency-key",
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "upgrade",
+  "expect"
+])
+
+/** `attemptTimeout`: a finite duration above zero (no limit is said by leaving it out). */
+const attemptLimit = (value: unknown): Duration.Duration => {
+  const limit = Validate.duration("http.attemptTimeout", value)
+  if (!Duration.isFinite(limit) || Duration.toMillis(limit) <= 0) {
+    throw Validate.invalid("http.attemptTimeout", value, "a finite duration above 0 (leave it out for no limit)")
+  }
+  return limit
+}
+
+const bufferLimit = (value: unknown): number => {
+  const options = Validate.record("http.bufferRequestBody", value)
+  Validate.knownKeys("http.bufferRequestBody", options, ["maxBytes"])
+  return Validate.integerAtLeast("http.bufferRequestBody.maxBytes", options.maxBytes, 0)
 }
 
 /** What every call of one client shares. */
@@ -264,6 +309,10 @@ const upperCase = (method: string): string => LOWER_CASE.test(method) ? method.t
 
 const needsKey = (method: string) => method === "POST" || method === "PATCH"
 
+/** Whether a request carries an idempotency key: a blank value (an unset variable) is none. */
+const hasIdempotencyKey = (request: ClientRequest.HttpClientRequest): boolean =>
+  (request.headers["idempotency-key"]?.trim() ?? "") !== ""
+
 /**
  * Whether a response is an event stream (`text/event-stream`), which must reach
  * the caller as it arrives: `buffer` never reads one into memory.
@@ -297,6 +346,9 @@ const isClient = (u: unknown): u is HttpClient.HttpClient.With<any, any> =>
 
 /** Checks the options once, when `withRetry` is called (data-last too), and returns the middleware. */
 const middleware = (policy: RetryPolicy.RetryPolicy, options: HttpRetry.Options = {}) => {
+  if (!RetryPolicy.isRetryPolicy(policy)) {
+    throw Validate.invalid("policy", policy, "a RetryPolicy (RetryPolicy.make, RetryPolicy.default, ...)")
+  }
   const resolved = resolveOptions(options)
   return <E, R>(self: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<any, R> => {
     const { postprocess, preprocess } = stagesOf(self)
@@ -331,7 +383,7 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: HttpRetry.Options 
 
     const retryRequest = (request: ClientRequest.HttpClientRequest, method: string) => {
       const retryable = resolved.methods.has(method) ||
-        (needsKey(method) && request.headers["idempotency-key"] !== undefined)
+        (needsKey(method) && hasIdempotencyKey(request))
       if (!retryable) return sendOnce(request)
       if (RequestBody.isReplayable(request.body)) return retryLoop(request, method)
       const limit = resolved.bufferRequestBody
@@ -387,7 +439,7 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: HttpRetry.Options 
       runner.run(new HttpCall(parts, request, method))
 
     const needsNewKey = (request: ClientRequest.HttpClientRequest, method: string) =>
-      resolved.idempotencyKey && needsKey(method) && request.headers["idempotency-key"] === undefined
+      resolved.idempotencyKey && needsKey(method) && !hasIdempotencyKey(request)
 
     const checked = (request: ClientRequest.HttpClientRequest) => {
       const unsupported = unsupportedUrl(request)
