@@ -17,6 +17,36 @@ const recorder = collectEvents
 
 const gaps = (hits: ReadonlyArray<{ readonly at: number }>) => hits.slice(1).map((hit, i) => hit.at - hits[i]!.at)
 
+/** A server that answers 503 with `headers` and a body that never ends, and counts its open sockets. */
+const stallingServer = (headers: Record<string, string>) =>
+  Effect.gen(function*() {
+    const sockets = new Set<Net.Socket>()
+    const raw = Http.createServer((_, response) => {
+      response.writeHead(503, { ...headers, "content-type": "text/plain" })
+      response.write("unavailable, and the rest never comes")
+    })
+    raw.on("connection", (socket) => {
+      sockets.add(socket)
+      socket.on("close", () => sockets.delete(socket))
+    })
+    yield* Effect.acquireRelease(
+      Effect.async<void>((resume) => void raw.listen(0, "127.0.0.1", () => resume(Effect.void))),
+      () =>
+        Effect.sync(() => {
+          raw.closeAllConnections()
+          raw.close()
+        })
+    )
+    return { sockets, url: `http://127.0.0.1:${(raw.address() as Net.AddressInfo).port}/` }
+  })
+
+/** The sockets still open once at most `expected` are, or after 10 s. */
+const socketsLeft = (sockets: ReadonlySet<Net.Socket>, expected: number) =>
+  Effect.gen(function*() {
+    for (let waited = 0; waited < 1000 && sockets.size > expected; waited++) yield* Effect.sleep("10 millis")
+    return sockets.size
+  })
+
 for (const [name, clientLayer] of clients) {
   layer(Layer.mergeAll(TestServerLive, clientLayer), { excludeTestServices: true })(`HttpRetry.withRetry on ${name}`, (it) => {
     const client = (options?: HttpRetry.Options, policy = fast) =>
@@ -307,24 +337,7 @@ for (const [name, clientLayer] of clients) {
 
     it.effect("interrupting calls that wait out a retryable response's backoff releases its connection at once", () =>
       Effect.gen(function*() {
-        const sockets = new Set<Net.Socket>()
-        const raw = Http.createServer((_, response) => {
-          response.writeHead(503, { "retry-after": "30", "content-type": "text/plain" })
-          response.write("unavailable, and the rest never comes")
-        })
-        raw.on("connection", (socket) => {
-          sockets.add(socket)
-          socket.on("close", () => sockets.delete(socket))
-        })
-        yield* Effect.acquireRelease(
-          Effect.async<void>((resume) => void raw.listen(0, "127.0.0.1", () => resume(Effect.void))),
-          () =>
-            Effect.sync(() => {
-              raw.closeAllConnections()
-              raw.close()
-            })
-        )
-        const url = `http://127.0.0.1:${(raw.address() as Net.AddressInfo).port}/`
+        const { sockets, url } = yield* stallingServer({ "retry-after": "30" })
         const { events, onEvent } = recorder()
         const http = yield* client({ onEvent })
         const fibers = yield* Effect.forEach(Array.from({ length: 20 }), () => Effect.fork(http.get(url)))
@@ -334,9 +347,31 @@ for (const [name, clientLayer] of clients) {
         expect(sockets.size).toBe(20)
         yield* Fiber.interruptAll(fibers)
         // Released within a few seconds (under load), not after the 30 s backoff or when the client layer closes.
-        let waited = 0
-        for (; waited < 1000 && sockets.size > 0; waited++) yield* Effect.sleep("10 millis")
-        expect({ open: sockets.size, waited }).toMatchObject({ open: 0 })
+        expect(yield* socketsLeft(sockets, 0)).toBe(0)
+      }).pipe(Effect.scoped), 20_000)
+
+    it.effect("retried responses that a filterStatusOk below made errors are released, not kept until the client closes", () =>
+      Effect.gen(function*() {
+        const { sockets, url } = yield* stallingServer({})
+        const policy = fast.pipe(RetryPolicy.update({ maxAttempts: 4 }))
+        const filtered = (yield* HttpClient.HttpClient).pipe(HttpClient.filterStatusOk, HttpRetry.withRetry(policy))
+        const exit = yield* Effect.exit(filtered.get(url))
+        expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject(Option.some({ _tag: "ResponseError" }))
+        // Four responses came; only the last, handed to the caller in its error, may keep its connection.
+        expect(yield* socketsLeft(sockets, 1)).toBeLessThanOrEqual(1)
+      }).pipe(Effect.scoped), 20_000)
+
+    it.effect("a defect while a retryable response waits releases that response", () =>
+      Effect.gen(function*() {
+        const { sockets, url } = yield* stallingServer({})
+        const failing = yield* client({
+          while: () => {
+            throw new Error("classifier bug")
+          }
+        })
+        const exit = yield* Effect.exit(failing.get(url))
+        expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+        expect(yield* socketsLeft(sockets, 0)).toBe(0)
       }).pipe(Effect.scoped), 20_000)
 
     it.effect("attemptTimeout bounds each attempt against a server that hangs", () =>

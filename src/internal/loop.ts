@@ -57,10 +57,10 @@ export interface Call<A, E, R> {
   /** This call's cool-down key, instead of the runner's. */
   cooldownKey?(): string
   /**
-   * Runs when the call is interrupted after retrying began, on the fiber that
-   * delivers its closing event: the caller is not held for it.
+   * Runs when the call is interrupted or dies after retrying began, on the
+   * fiber that delivers its closing event: the caller is not held for it.
    */
-  onInterrupted?(): Effect.Effect<void>
+  onAbandoned?(): Effect.Effect<void>
 }
 
 /**
@@ -505,16 +505,16 @@ class CallRunner<A, E, R, R2> {
   // already ending: the listeners are not waited for.
   private reportAbnormalEnd(run: Run<E>, exit: Exit.Exit<A, E>): Effect.Effect<void> {
     if (Exit.isSuccess(exit) || run.ended) return Effect.void
-    if (!Cause.isInterruptedOnly(exit.cause)) return reportClosing(this.gaveUp(run, "defect"), this.listener)
-    return reportClosing(this.gaveUp(run, "interrupted"), this.interruptedListener())
+    const reason = Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect"
+    return reportClosing(this.gaveUp(run, reason), this.abandonedListener())
   }
 
-  /** The listener of an interrupted call's closing event, which runs the call's own clean-up first. */
-  private interruptedListener(): Listener | undefined {
+  /** The listener of an interrupted or failed call's closing event, which runs the call's own clean-up first. */
+  private abandonedListener(): Listener | undefined {
     const call = this.call
-    if (call.onInterrupted === undefined) return this.listener
+    if (call.onAbandoned === undefined) return this.listener
     const listener = this.listener
-    return (event) => Effect.zipRight(call.onInterrupted!(), listener === undefined ? Effect.void : listener(event))
+    return (event) => Effect.zipRight(call.onAbandoned!(), listener === undefined ? Effect.void : listener(event))
   }
 
   private succeededAfterWait(): Effect.Effect<void> {

@@ -252,11 +252,14 @@ class HttpCall implements Call<ClientResponse.HttpClientResponse, unknown, any> 
   ) {}
 
   // The runner may build the next attempt before its backoff sleep: the
-  // pending response stays visible to `onInterrupted` until the attempt
+  // pending response stays visible to `onAbandoned` until the attempt
   // really starts, and only then is it cleared and drained.
   attempt(retries: number): Effect.Effect<ClientResponse.HttpClientResponse, unknown, any> {
     const { sendOnce, withAttemptHeader } = this.parts
-    const send = Effect.flatMap(sendOnce(withAttemptHeader(this.request, retries)), (response) => this.judge(response))
+    const send = Effect.matchEffect(sendOnce(withAttemptHeader(this.request, retries)), {
+      onFailure: (error) => this.holdFailed(error),
+      onSuccess: (response) => this.judge(response)
+    })
     const previous = this.pending
     if (previous === undefined) return send
     return Effect.zipRight(
@@ -278,6 +281,16 @@ class HttpCall implements Call<ClientResponse.HttpClientResponse, unknown, any> 
       : Effect.succeed(response)
   }
 
+  // A status a client below made an error (`filterStatusOk`) carries its
+  // response: held like a retryable response, so that it is released before
+  // the next attempt instead of when the client closes.
+  private holdFailed(error: unknown) {
+    if (HttpClientError.isHttpClientError(error) && error._tag === "ResponseError" && error.reason === "StatusCode") {
+      this.pending = error.response
+    }
+    return Effect.fail(error)
+  }
+
   describe(error: unknown): RetryEvent.HttpInfo {
     this.http ??= { method: this.method, url: safeUrl(this.request) }
     return withStatus(this.http, error)
@@ -288,10 +301,10 @@ class HttpCall implements Call<ClientResponse.HttpClientResponse, unknown, any> 
     return this.key ??= keyOf(this.request)
   }
 
-  // Interrupted while a retryable response waits for its retry (in the
-  // backoff sleep): that response will never be handed out, so its
+  // Interrupted (or a defect) while a retryable response waits for its retry
+  // (in the backoff sleep): that response will never be handed out, so its
   // connection is released at once, not when the client closes.
-  onInterrupted(): Effect.Effect<void> {
+  onAbandoned(): Effect.Effect<void> {
     const response = this.pending
     this.pending = undefined
     return response === undefined ? Effect.void : discard(response, RELEASE_LIMIT)
