@@ -137,12 +137,30 @@ describe("Retry.retry: what is retried", () => {
     Effect.gen(function*() {
       const defect = new Error("bug")
       const a = track((n) => n === 1 ? Effect.fail(new Busy({ n })) : Effect.die(defect))
-      const events = collectEvents()
-      const exit = yield* runClocked(Retry.retry(a.effect, plain, { onEvent: events.onEvent }))
+      const seen: Array<string> = []
+      // A listener that takes a few turns of the scheduler: the call must still return after it.
+      const onEvent = (event: RetryEvent.RetryEvent) =>
+        Effect.zipRight(Effect.repeatN(Effect.yieldNow(), 20), Effect.sync(() => seen.push(event._tag)))
+      const exit = yield* runClocked(Effect.ensuring(Retry.retry(a.effect, plain, { onEvent }), Effect.sync(() => seen.push("returned"))))
       expect(exit).toEqual(Exit.die(defect))
       expect(a.times.length).toBe(2)
-      expect(events.events.map((event) => event._tag)).toEqual(["Retrying", "GaveUp"])
-      expect(gaveUp(events.events)).toMatchObject({ reason: "defect", attempts: 1 })
+      // The second attempt was made (and died): two attempts. The closing event came before the call returned.
+      expect(seen).toEqual(["Retrying", "GaveUp", "returned"])
+      const events = collectEvents()
+      const again = track((n) => n === 1 ? Effect.fail(new Busy({ n })) : Effect.die(defect))
+      yield* runClocked(Retry.retry(again.effect, plain, { onEvent: events.onEvent }))
+      expect(gaveUp(events.events)).toMatchObject({ reason: "defect", attempts: 2 })
+    }))
+
+  it.effect("an interruption inside a later attempt counts that attempt", () =>
+    Effect.gen(function*() {
+      const a = track((n) => n === 1 ? Effect.fail(new Busy({ n })) : Effect.never)
+      const events = collectEvents()
+      const fiber = yield* Effect.fork(Retry.retry(a.effect, plain, { onEvent: events.onEvent }))
+      yield* TestClock.adjust("1 minute")
+      expect(a.times.length).toBe(2)
+      yield* Fiber.interrupt(fiber)
+      expect(gaveUp(events.events)).toMatchObject({ reason: "interrupted", attempts: 2 })
     }))
 
   it.effect("the while option replaces the classifier", () =>

@@ -105,8 +105,10 @@ interface Run<E> {
   /** The Retry-After hint of the last failure, until it is recorded as a cool-down. */
   hintMillis: number | undefined
   error: E
-  /** Attempts made so far. */
+  /** Attempts that have failed so far. */
   attempts: number
+  /** Attempts begun so far: one more than `attempts` while an attempt runs. */
+  begun: number
   /** Budget tokens this call's retries withdrew. */
   spent: number
   ended: boolean
@@ -291,6 +293,7 @@ class CallRunner<A, E, R, R2> {
         hintMillis: undefined,
         error,
         attempts: 1,
+        begun: 1,
         spent: 0,
         ended: false,
         previousMillis: plan === undefined ? 0 : plan.baseMillis,
@@ -299,8 +302,10 @@ class CallRunner<A, E, R, R2> {
         lastDecisionMillis: 0,
         outerContext
       }
-      return Effect.onExit(this.loop(run), (exit) =>
-        Effect.zipRight(FiberRef.set(FiberRef.currentContext, outerContext), this.reportAbnormalEnd(run, exit)))
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.onExit(restore(this.loop(run)), (exit) =>
+          Effect.zipRight(FiberRef.set(FiberRef.currentContext, outerContext), this.reportAbnormalEnd(run, exit, restore)))
+      )
     })
   }
 
@@ -438,7 +443,11 @@ class CallRunner<A, E, R, R2> {
     // context once when it ends (see `afterFirstFailure`): providing it around
     // each attempt (as `Effect.retry` does) costs more than the rest of a retry.
     const withMetadata = Effect.zipRight(
-      FiberRef.update(FiberRef.currentContext, (context) => Context.add(context, Schedule.CurrentIterationMetadata, metadata)),
+      FiberRef.update(FiberRef.currentContext, (context) => {
+        // The attempt begins now: an interruption or a defect from here on counts it.
+        run.begun = attempts + 1
+        return Context.add(context, Schedule.CurrentIterationMetadata, metadata)
+      }),
       this.call.attempt(attempts)
     )
     const retried = Effect.matchEffect(
@@ -501,12 +510,18 @@ class CallRunner<A, E, R, R2> {
   }
 
   // An interruption or a defect after retrying began still closes the call's
-  // events, so that a status line showing "retrying" is cleared. The caller is
-  // already ending: the listeners are not waited for.
-  private reportAbnormalEnd(run: Run<E>, exit: Exit.Exit<A, E>): Effect.Effect<void> {
+  // events, so that a status line showing "retrying" is cleared, and counts
+  // the attempt it cut short. An interrupted caller is released at once; a
+  // dying one returns after its listeners, as a call that gives up does.
+  private reportAbnormalEnd(
+    run: Run<E>,
+    exit: Exit.Exit<A, E>,
+    restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
+  ): Effect.Effect<void> {
     if (Exit.isSuccess(exit) || run.ended) return Effect.void
-    const reason = Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect"
-    return reportClosing(this.gaveUp(run, reason), this.abandonedListener())
+    const interrupted = Cause.isInterruptedOnly(exit.cause)
+    const event = this.gaveUp({ ...run, attempts: run.begun }, interrupted ? "interrupted" : "defect")
+    return reportClosing(event, this.abandonedListener(), interrupted ? undefined : restore)
   }
 
   /** The listener of an interrupted or failed call's closing event, which runs the call's own clean-up first. */
