@@ -8,7 +8,7 @@ import { captureLogs, collectEvents, logText } from "./helpers.js"
 import * as Http from "node:http"
 import type * as Net from "node:net"
 import { inspect } from "node:util"
-import { clients, closedPort, cutMidBody, status, TestServer, TestServerLive } from "./support/server.js"
+import { clients, closedPort, cutMidBody, type Handler, status, TestServer, TestServerLive } from "./support/server.js"
 
 // Short delays keep the loopback suite quick; the Retry-After tests use real seconds.
 const fast = RetryPolicy.make({ baseDelay: "10 millis", maxDelay: "50 millis", jitter: "none" })
@@ -360,6 +360,24 @@ for (const [name, clientLayer] of clients) {
         // Four responses came; only the last, handed to the caller in its error, may keep its connection.
         expect(yield* socketsLeft(sockets, 1)).toBeLessThanOrEqual(1)
       }).pipe(Effect.scoped), 20_000)
+
+    it.effect("a retryable response whose body stalls does not hold back the next attempt", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        const stalled503: Handler = (request, hit) =>
+          hit > 1 ? status(200) : Effect.sync(() => {
+            const response = NodeHttpServerRequest.toServerResponse(request)
+            response.writeHead(503, { "content-type": "text/plain", "content-length": "1000" })
+            response.write("unavailab")
+          }).pipe(Effect.zipRight(Effect.never))
+        // Without attemptTimeout the drain may take up to 1 s, with one up to that limit: neither may delay the retry.
+        for (const options of [{}, { attemptTimeout: "3 seconds" }]) {
+          yield* server.script(stalled503)
+          const response = yield* (yield* client(options)).get(server.url())
+          expect(response.status).toBe(200)
+          expect(gaps(server.hits())[0]).toBeLessThan(800)
+        }
+      }), 20_000)
 
     it.effect("a defect while a retryable response waits releases that response", () =>
       Effect.gen(function*() {

@@ -265,7 +265,9 @@ class HttpCall implements Call<ClientResponse.HttpClientResponse, unknown, any> 
     return Effect.zipRight(
       Effect.suspend(() => {
         if (this.pending === previous) this.pending = undefined
-        return discard(previous, this.parts.resolved.drainLimit)
+        // Drained beside the next attempt, not before it: a body that stalls
+        // must not add the drain limit to the delay the events announced.
+        return Effect.forkDaemon(discard(previous, this.parts.resolved.drainLimit))
       }),
       send
     )
