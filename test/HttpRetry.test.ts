@@ -632,6 +632,22 @@ describe("HttpRetry.withRetry option checks", () => {
   }
 })
 
+describe("HttpRetry.withRetry option messages", () => {
+  it("name what was given in plain words", () => {
+    const messageOf = (options: unknown) => {
+      try {
+        HttpRetry.withRetry(fast, options as HttpRetry.Options)
+      } catch (error) {
+        return (error as RetryPolicy.InvalidRetryPolicy).message
+      }
+      return ""
+    }
+    expect(messageOf({ budget: {} })).toContain("an object")
+    expect(messageOf({ buffer: Symbol("x") })).toContain("a symbol")
+    expect(messageOf({ buffer: () => true })).toContain("a function")
+  })
+})
+
 describe("HttpRetry.withRetry policy argument", () => {
   for (const value of [undefined, null, {}, { maxAttempts: 3 }, Schedule.recurs(2)]) {
     it(`${inspect(value, { depth: 0 })} is a typed error naming the policy`, () => {

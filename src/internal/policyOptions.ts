@@ -36,7 +36,7 @@ export const describeValue = (value: unknown): string => {
   if (value === null || value === undefined) return String(value)
   if (Duration.isDuration(value)) return Duration.format(value)
   if (Array.isArray(value)) return `an array of ${value.length}`
-  return `a ${typeof value}`
+  return typeof value === "object" ? "an object" : `a ${typeof value}`
 }
 
 // --- durations ---------------------------------------------------------------

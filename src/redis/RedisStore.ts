@@ -130,13 +130,18 @@ export const layerConfig = (
 /**
  * Counts Redis calls that failed, timed out or answered something unexpected,
  * tagged with `operation` (`withdraw`, `flush`, `snapshot`, `cooldown`, ...).
+ * Every count carries the tag, so read it through the tag (the untagged
+ * counter stays at 0), or export every metric with `Metric.snapshot`.
  *
  * @example
  * ```ts
  * import { Effect, Metric } from "effect"
  * import { RedisStore } from "effect-retry/redis"
  *
- * const failedCalls = Effect.map(Metric.value(RedisStore.errors), (state) => state.count)
+ * const failedWithdrawals = Effect.map(
+ *   Metric.value(Metric.tagged(RedisStore.errors, "operation", "withdraw")),
+ *   (state) => state.count
+ * )
  * ```
  *
  * @since 0.1.0
