@@ -371,7 +371,7 @@ for (const [name, clientLayer] of clients) {
             response.write("unavailab")
           }).pipe(Effect.zipRight(Effect.never))
         // Without attemptTimeout the drain may take up to 1 s, with one up to that limit: neither may delay the retry.
-        for (const options of [{}, { attemptTimeout: "3 seconds" }]) {
+        for (const options of [{}, { attemptTimeout: "3 seconds" }] satisfies Array<HttpRetry.Options>) {
           yield* server.script(stalled503)
           const response = yield* (yield* client(options)).get(server.url())
           expect(response.status).toBe(200)
