@@ -1,7 +1,7 @@
 import { HttpClient, type HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, TestClock } from "effect"
+import { Duration, Effect, Fiber, Layer, Schedule, TestClock } from "effect"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { performance } from "node:perf_hooks"
@@ -151,6 +151,57 @@ describe("Retry.retry with a RetryCooldown", () => {
       yield* Fiber.interrupt(fiber)
       expect(events.events.map((e) => e._tag)).toEqual(["Retrying", "GaveUp"])
       expect(events.events[1]).toMatchObject({ reason: "interrupted", attempts: 0 })
+    }).pipe(Effect.provide(RetryCooldown.layerMemory)))
+
+  it.effect("under a Schedule a hint is recorded too, for the key's other calls, at most the default policy's 60 s", () =>
+    Effect.gen(function*() {
+      const cooldown = yield* RetryCooldown.RetryCooldown
+      const hinted = (retryAfter: Duration.DurationInput) => track((n) => n === 1 ? Effect.fail(new Busy({ retryAfter })) : Effect.succeed(n))
+      const a = hinted("2 seconds")
+      const fiber = yield* Effect.fork(Retry.retry(a.effect, Schedule.spaced("10 millis"), { cooldown: { key } }))
+      yield* TestClock.adjust("1 millis")
+      expect(yield* cooldown.remaining(key)).toEqual(Duration.millis(1999))
+      yield* TestClock.adjust("1 hour")
+      yield* Fiber.join(fiber)
+      // The schedule decides this call's own delay, as under Effect.retry; the hint is there for the key's other calls.
+      expect(a.times).toEqual([0, 10])
+      const b = hinted("1 hour")
+      const long = yield* Effect.fork(Retry.retry(b.effect, Schedule.spaced("10 millis"), { cooldown: { key: "b" } }))
+      yield* TestClock.adjust("1 millis")
+      expect(yield* cooldown.remaining("b")).toEqual(Duration.millis(59_999))
+      yield* Fiber.interrupt(long)
+    }).pipe(Effect.provide(RetryCooldown.layerMemory)))
+
+  it.effect("a hint above the maximum that the policy ignores is not recorded", () =>
+    Effect.gen(function*() {
+      const ignoring = policy.pipe(RetryPolicy.update({ retryAfter: { max: "1 second", whenAboveMax: "ignore", spread: 0 } }))
+      const a = track((n) => n < 3 ? Effect.fail(new Busy({ retryAfter: "1 hour" })) : Effect.succeed(n))
+      const events = collectEvents()
+      const fiber = yield* Effect.fork(Retry.retry(a.effect, ignoring, { cooldown: { key }, onEvent: events.onEvent }))
+      yield* TestClock.adjust("1 hour")
+      yield* Fiber.join(fiber)
+      // The backoff (100 ms, then 200 ms), as without a store: "ignore" disregards the hint.
+      expect(a.times).toEqual([0, 100, 300])
+      expect(events.events.map((event) => event._tag === "Retrying" && event.delayFrom)).toEqual(["backoff", "backoff", false])
+    }).pipe(Effect.provide(RetryCooldown.layerMemory)))
+
+  it.effect("a first attempt that dies or is interrupted after its wait reports that it gave up", () =>
+    Effect.gen(function*() {
+      const cooldown = yield* RetryCooldown.RetryCooldown
+      const run = (attempt: Effect.Effect<number>) =>
+        Effect.gen(function*() {
+          yield* cooldown.record(key, "1 second")
+          const events = collectEvents()
+          const fiber = yield* Effect.fork(
+            Retry.retry(attempt, policy, { cooldown: { key, firstAttempts: true }, onEvent: events.onEvent })
+          )
+          yield* TestClock.adjust("2 seconds")
+          yield* Fiber.interrupt(fiber)
+          return events.events
+        })
+      // The status line showed the wait: it is cleared whatever ends the attempt that followed.
+      expect(yield* run(Effect.never)).toMatchObject([{ _tag: "Retrying" }, { _tag: "GaveUp", reason: "interrupted", attempts: 1 }])
+      expect(yield* run(Effect.die("boom"))).toMatchObject([{ _tag: "Retrying" }, { _tag: "GaveUp", reason: "defect", attempts: 1 }])
     }).pipe(Effect.provide(RetryCooldown.layerMemory)))
 })
 

@@ -16,6 +16,7 @@ import * as RetryCooldown from "../RetryCooldown.js"
 import * as RetryEvent from "../RetryEvent.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as Decision from "./decision.js"
+import * as Defaults from "./defaults.js"
 import * as Delay from "./delay.js"
 import { clockOf } from "./fiberClock.js"
 import { type Listener, report, reportClosing } from "./report.js"
@@ -240,10 +241,35 @@ class CallRunner<A, E, R, R2> {
       budget.unsafeSucceeded!(0)
       return value
     })
-    // A call that waited reports how it ended, so that a status line showing the wait is cleared.
     return Effect.catchAll(
-      waited ? Effect.tap(first, () => this.succeededAfterWait()) : first,
+      waited ? this.closedAfterWait(first) : first,
       (error) => this.afterFirstFailure(error, now, budget, cooldown)
+    )
+  }
+
+  /**
+   * A first attempt made after waiting out a cool-down reports how it ended,
+   * so that a status line showing the wait is cleared: a success, or an
+   * interruption or a defect. A failure goes on to the retry loop, which
+   * reports its own end.
+   */
+  private closedAfterWait(first: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.matchCauseEffect(restore(first), {
+        onFailure: (cause) => {
+          if (Cause.isFailure(cause)) return Effect.failCause(cause)
+          const interrupted = Cause.isInterruptedOnly(cause)
+          const event = RetryEvent.GaveUp({
+            attempts: 1,
+            error: undefined,
+            reason: interrupted ? "interrupted" : "defect",
+            name: this.resolved.name,
+            ...this.http(undefined)
+          })
+          return Effect.zipRight(reportClosing(event, this.listener, interrupted ? undefined : restore), Effect.failCause(cause))
+        },
+        onSuccess: (value) => Effect.as(this.succeededAfterWait(), value)
+      })
     )
   }
 
@@ -343,7 +369,10 @@ class CallRunner<A, E, R, R2> {
       const hint = hintOf(run.error, now)
       if (Option.isSome(hint)) hintMillis = Duration.toMillis(hint.value)
     }
-    run.hintMillis = hintMillis
+    // Recorded as the key's cool-down unless the policy disregards it.
+    run.hintMillis = hintMillis !== undefined && plan.hints!.whenAboveMax === "ignore" && hintMillis > plan.hints!.maxMillis
+      ? undefined
+      : hintMillis
     const input: Decision.Input = {
       attempt: run.attempts,
       retryable,
@@ -374,6 +403,12 @@ class CallRunner<A, E, R, R2> {
   ): Effect.Effect<Step, never, R2> {
     const isRetryable = this.resolved.isRetryable
     if (isRetryable !== undefined && !isRetryable(run.error)) return Effect.succeed(notRetryable)
+    if (run.cooldown !== undefined) {
+      run.hintMillis = Option.match(this.resolved.hintOf(run.error, now), {
+        onNone: () => undefined,
+        onSome: Duration.toMillis
+      })
+    }
     // The schedule steps in the caller's context, as under `Effect.retry`:
     // the metadata set for the retried effect (after the first retry) is not its.
     const step = run.attempts === 1
@@ -409,8 +444,9 @@ class CallRunner<A, E, R, R2> {
   /** Records a failure's Retry-After hint (at most the policy's maximum) as the key's cool-down. */
   private recordHint(run: Run<E>, cooldown: RetryCooldown.Service, hintMillis: number): Effect.Effect<void> {
     run.hintMillis = undefined
-    const hints = this.resolved.plan?.hints
-    const millis = hints === undefined ? hintMillis : Math.min(hintMillis, hints.maxMillis)
+    // A schedule has no maximum of its own: the default policy's bounds what it records.
+    const maxMillis = this.resolved.plan === undefined ? scheduleHintMaxMillis : this.resolved.plan.hints?.maxMillis
+    const millis = maxMillis === undefined ? hintMillis : Math.min(hintMillis, maxMillis)
     return cooldown.record(this.cooldownKey(), Duration.millis(millis))
   }
 
@@ -566,6 +602,8 @@ class CallRunner<A, E, R, R2> {
 }
 
 const noIterationYet = Schedule.CurrentIterationMetadata.defaultValue()
+
+const scheduleHintMaxMillis = Duration.toMillis(Defaults.retryAfter.max)
 
 const notRetryable: Step = { _tag: "Stop", reason: "not-retryable" }
 const deadline: Step = { _tag: "Stop", reason: "deadline" }
