@@ -34,7 +34,12 @@ describe("hostile durations are typed errors that name the field", () => {
     ["maxDelay", "9".repeat(400) + " seconds"],
     ["baseDelay", [0, 1e308 * 10]],
     ["maxDelay", [-1, 0]],
-    ["baseDelay", "1e3 millis"]
+    ["baseDelay", "1e3 millis"],
+    // A bigint past a double's range is an overflow, not an infinite duration.
+    ["maxDelay", BigInt(10) ** BigInt(400)],
+    // The first delay cannot be infinite: the call would sleep forever.
+    ["baseDelay", Infinity],
+    ["baseDelay", Duration.infinity]
   ]
   for (const [field, value] of hostile) {
     it.effect(`decode({ ${field}: ${String(value).slice(0, 20)} })`, () =>
@@ -163,6 +168,26 @@ describe("equal policies are equal", () => {
       expect(Equal.equals(policy, policies[0])).toBe(true)
       expect(Hash.hash(policy)).toBe(Hash.hash(policies[0]!))
     }
+  })
+
+  it("decimal text is equal to the whole milliseconds it means", () => {
+    // "16.1s" is how the library prints 16,100 ms; 1.001 * 1000 is 1000.9999999999999 in a double.
+    // "16.1s" is not a DurationInput by type: it comes as text, from Config or the command line.
+    const printed = "16.1s" as Duration.DurationInput
+    const pairs: ReadonlyArray<readonly [Duration.DurationInput, Duration.DurationInput]> = [
+      [printed, 16_100],
+      ["1.001 seconds", "1001 millis"],
+      ["0.3 seconds", 300]
+    ]
+    for (const [text, millis] of pairs) {
+      const a = RetryPolicy.make({ maxDelay: text })
+      const b = RetryPolicy.make({ maxDelay: millis })
+      expect({ text, equal: Equal.equals(a, b), hash: Hash.hash(a) === Hash.hash(b) }).toEqual({ text, equal: true, hash: true })
+    }
+    const policy = RetryPolicy.make({ maxDelay: printed })
+    expect(Equal.equals(RetryPolicy.update(policy, {}), policy)).toBe(true)
+    // Below a millisecond, nanoseconds are kept.
+    expect(Duration.toNanos(RetryPolicy.make({ baseDelay: "1500 micros" }).baseDelay)).toEqual(Option.some(BigInt(1_500_000)))
   })
 })
 

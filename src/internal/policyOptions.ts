@@ -77,7 +77,7 @@ const durationMillis = (value: unknown): number | undefined => {
 const anyMillis = (value: unknown): number | undefined => {
   if (Duration.isDuration(value)) return Duration.toMillis(value)
   if (typeof value === "number") return Number.isNaN(value) || value < 0 ? undefined : value
-  if (typeof value === "bigint") return value < BigInt(0) ? undefined : Number(value) / 1e6
+  if (typeof value === "bigint") return value < BigInt(0) ? undefined : finiteOrUndefined(Number(value) / 1e6)
   if (typeof value === "string") {
     const digits = MILLIS_STRING.exec(value)
     const unit = digits === null ? EFFECT_DURATION.exec(value) ?? SHORT_DURATION.exec(value) : null
@@ -93,15 +93,31 @@ const anyMillis = (value: unknown): number | undefined => {
   return undefined
 }
 
+const finiteOrUndefined = (n: number): number | undefined => Number.isFinite(n) ? n : undefined
+
 /**
- * A duration option, in one canonical form (milliseconds), so that equal
- * durations given differently ("500 millis", 500, [0, 5e8], 500000000n) make
- * `Equal` policies.
+ * A duration in one canonical form, so that equal durations given
+ * differently ("500 millis", 500, [0, 5e8], 500000000n, "0.5s") make `Equal`
+ * policies: whole milliseconds when it is within a nanosecond of them
+ * (decimal text such as "1.001 seconds" lands a hair off in a double),
+ * nanoseconds otherwise.
  */
+const canonical = (millis: number): Duration.Duration => {
+  if (!Number.isFinite(millis)) return Duration.infinity
+  const whole = Math.round(millis)
+  return Math.abs(millis - whole) < 1e-6 ? Duration.millis(whole) : Duration.nanos(BigInt(Math.round(millis * 1e6)))
+}
+
+/** A duration option (see `canonical`). */
 export const duration: Check<Duration.Duration> = (value) => {
   const millis = durationMillis(value)
-  return millis === undefined ? problem(value, DURATION_ALLOWED) : Either.right(Duration.millis(millis))
+  return millis === undefined ? problem(value, DURATION_ALLOWED) : Either.right(canonical(millis))
 }
+
+/** A duration option that must be finite. */
+export const finiteDuration: Check<Duration.Duration> = (value) =>
+  Either.flatMap(duration(value), (decoded) =>
+    Duration.isFinite(decoded) ? Either.right(decoded) : problem(value, `a finite ${DURATION_ALLOWED.slice(2)}`))
 
 /** A duration's milliseconds. */
 export const millisOf = (value: Duration.Duration): number => Duration.toMillis(value)
@@ -269,7 +285,7 @@ const defaultRules = Either.getOrThrow(retryAfterRules({}))
  */
 export const FieldsFromOptions: Schema.Schema<Fields, unknown> = Schema.Struct({
   maxAttempts: optional(integerAtLeast(1), Defaults.maxAttempts),
-  baseDelay: optional(duration, Duration.millis(500)),
+  baseDelay: optional(finiteDuration, Duration.millis(500)),
   maxDelay: optional(duration, Duration.millis(8000)),
   factor: optional(numberAtLeast(1), Defaults.factor),
   jitter: optional(jitter, Defaults.jitter as Jitter),

@@ -44,7 +44,7 @@ const delayOf = (now: number, decision: ScheduleDecision.Continue): number =>
 /** The body of `RetrySchedule.backoff`. */
 export const backoff = (options: RetrySchedule.BackoffOptions = {}): Schedule.Schedule<Duration.Duration, unknown> => {
   Validate.knownKeys("", Validate.record("options", options), ["baseDelay", "factor", "jitter", "maxDelay"])
-  const baseMillis = toMillis(Validate.duration("baseDelay", options.baseDelay ?? Defaults.baseDelay))
+  const baseMillis = toMillis(Validate.finiteDuration("baseDelay", options.baseDelay ?? Defaults.baseDelay))
   const factor = Validate.numberAtLeast("factor", options.factor ?? Defaults.factor, 1)
   const jitter = PolicyOptions.orThrow("jitter", PolicyOptions.jitter, options.jitter ?? Defaults.jitter)
   const capMillis = options.maxDelay === undefined ? Infinity : toMillis(Validate.duration("maxDelay", options.maxDelay))

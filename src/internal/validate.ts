@@ -17,6 +17,10 @@ export const invalid = (field: string, value: unknown, allowed: string): Invalid
 export const duration = (field: string, value: unknown): Duration.Duration =>
   Options.orThrow(field, Options.duration, value)
 
+/** Decodes a duration option that must be finite. */
+export const finiteDuration = (field: string, value: unknown): Duration.Duration =>
+  Options.orThrow(field, Options.finiteDuration, value)
+
 /** Decodes an integer option with a lower bound. */
 export const integerAtLeast = (field: string, value: unknown, min: number): number =>
   Options.orThrow(field, Options.integerAtLeast(min), value)
