@@ -286,6 +286,26 @@ describe("Retry.retry: maxElapsed", () => {
       expect(relative(a.times)).toEqual([0, 2000 + 1000, 2000 + 1000 + 1500 + 2000])
       expect(gaveUp(events.events).reason).toBe("exhausted")
     }))
+
+  it.effect("the time a Retrying listener takes is part of the delay, and never carries an attempt past maxElapsed", () =>
+    Effect.gen(function*() {
+      const policy = RetryPolicy.make({ jitter: "none", baseDelay: 500, maxAttempts: 2, maxElapsed: 1000 })
+      const run = (listenerMillis: number) =>
+        Effect.gen(function*() {
+          const a = alwaysBusy()
+          const events = collectEvents()
+          const onEvent = (event: RetryEvent.RetryEvent) =>
+            Effect.zipRight(event._tag === "Retrying" ? Effect.sleep(listenerMillis) : Effect.void, events.onEvent(event))
+          yield* runClocked(Retry.retry(a.effect, policy, { onEvent }))
+          return { times: relative(a.times), reason: gaveUp(events.events).reason }
+        })
+      // A 300 ms listener: the retry still comes at 500 ms, not 800.
+      expect(yield* run(300)).toEqual({ times: [0, 500], reason: "exhausted" })
+      // An 800 ms listener: at 800 ms, when it returns, not 1300 ms (past the 1 s budget).
+      expect(yield* run(800)).toEqual({ times: [0, 800], reason: "exhausted" })
+      // A 1.5 s listener: the budget is spent when it returns, so no retry.
+      expect(yield* run(1500)).toEqual({ times: [0], reason: "deadline" })
+    }))
 })
 
 describe("Retry.retry with delays that overflow", () => {

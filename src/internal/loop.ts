@@ -505,10 +505,15 @@ class CallRunner<A, E, R, R2> {
           )
       }
     )
-    return Effect.zipRight(
-      report(event, this.listener),
-      delayMillis > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delayMillis)), retried) : retried
-    )
+    // The listeners' time is part of the delay: the retry comes when it was
+    // decided to, or when they return, and never past the total time budget.
+    const retryAt = now + delayMillis
+    const maxElapsed = this.resolved.plan?.maxElapsedMillis
+    const afterListeners = Effect.flatMap(Clock.currentTimeMillis, (after) => {
+      if (maxElapsed !== undefined && after - run.startMillis > maxElapsed) return this.giveUp(run, "deadline")
+      return retryAt > after ? Effect.zipRight(Effect.sleep(Duration.millis(retryAt - after)), retried) : retried
+    })
+    return Effect.zipRight(report(event, this.listener), afterListeners)
   }
 
   /**
