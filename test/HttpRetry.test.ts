@@ -485,6 +485,34 @@ for (const [name, clientLayer] of clients) {
         }
       }))
 
+    it.effect("a request the client refuses to send is not retried", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script(() => status(200))
+        const { events, onEvent } = recorder()
+        const http = yield* client({ onEvent })
+        // undici (and fetch, which is built on it) refuse these headers before
+        // sending; fetch refuses a URL with userinfo. node:http sends them all.
+        const refused = [
+          HttpClientRequest.put(server.url()).pipe(
+            HttpClientRequest.setHeader("transfer-encoding", "chunked"),
+            HttpClientRequest.bodyText("x")
+          ),
+          HttpClientRequest.get(server.url()).pipe(HttpClientRequest.setHeader("expect", "100-continue")),
+          ...(name === "fetch" ? [HttpClientRequest.get(server.url().replace("http://", "http://user:pw@"))] : [])
+        ]
+        if (name === "node:http") return
+        for (const request of refused) {
+          const before = events.length
+          const exit = yield* Effect.exit(http.execute(request))
+          expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject(
+            Option.some({ _tag: "RequestError", reason: "Transport" })
+          )
+          expect(events.slice(before)).toMatchObject([{ _tag: "GaveUp", reason: "not-retryable", attempts: 1 }])
+        }
+        expect(server.hits()).toHaveLength(0)
+      }))
+
     it.effect("the errors the middleware builds leave out the URL's userinfo", () =>
       Effect.gen(function*() {
         const server = yield* TestServer

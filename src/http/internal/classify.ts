@@ -26,17 +26,43 @@ const MAX_CAUSE_DEPTH = 5
  * (UND_ERR_SOCKET) and fetch's `TypeError("terminated")` all qualify; a
  * `SyntaxError` from JSON parsing does not.
  */
-export const isConnectionLoss = (cause: unknown): boolean => {
+export const isConnectionLoss = (cause: unknown): boolean =>
+  inCauseChain(cause, ({ code, message, name }) =>
+    (typeof code === "string" && TRANSPORT_CODES.has(code)) || name === "SocketError" ||
+    (name === "TypeError" && message === "terminated"))
+
+interface ErrorFields {
+  readonly code?: unknown
+  readonly name?: unknown
+  readonly message?: unknown
+}
+
+/** Whether an error or one of its first causes (`error.cause`, and so on) matches. */
+const inCauseChain = (cause: unknown, matches: (error: ErrorFields) => boolean): boolean => {
   let current = cause
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && typeof current === "object" && current !== null; depth++) {
-    const { code, name, message } = current as { code?: unknown; name?: unknown; message?: unknown }
-    if (typeof code === "string" && TRANSPORT_CODES.has(code)) return true
-    if (name === "SocketError") return true
-    if (name === "TypeError" && message === "terminated") return true
+    if (matches(current as ErrorFields)) return true
     current = (current as { cause?: unknown }).cause
   }
   return false
 }
+
+// undici's errors for a request it will not send (a header it does not
+// support, a malformed one); fetch on Node carries them as the cause of its
+// "fetch failed".
+const REFUSED_CODES = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED"])
+
+// The Fetch standard forbids a URL with userinfo in a Request; Node says so in this message.
+const CREDENTIALS_REFUSED = "Request cannot be constructed from a URL that includes credentials"
+
+/**
+ * Whether a transport error is the client refusing to send the request at
+ * all (nothing reached the network), which a retry would only repeat.
+ */
+export const isRefusedLocally = (cause: unknown): boolean =>
+  inCauseChain(cause, ({ code, message }) =>
+    (typeof code === "string" && REFUSED_CODES.has(code)) ||
+    (typeof message === "string" && message.startsWith(CREDENTIALS_REFUSED)))
 
 /** The server's explicit word on retrying, from `x-should-retry`. */
 export const serverSays = (response: ClientResponse.HttpClientResponse): boolean | undefined => {
@@ -78,7 +104,7 @@ export const isRetryableError = (error: unknown, statuses: ReadonlySet<number>):
   if (HttpClientError.isHttpClientError(error)) {
     switch (error._tag) {
       case "RequestError":
-        return error.reason === "Transport"
+        return error.reason === "Transport" && !isRefusedLocally(error.cause)
       case "ResponseError":
         switch (error.reason) {
           case "StatusCode":
