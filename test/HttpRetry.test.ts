@@ -723,6 +723,13 @@ describe("HttpRetry.isRetryable", () => {
     expect(HttpRetry.isRetryable(statusError(400, { "x-should-retry": "true" }))).toBe(true)
     expect(HttpRetry.isRetryable(statusError(503, { "x-should-retry": "false" }))).toBe(false)
   })
+  it("reads x-should-retry sent twice (joined with \", \" by undici and fetch) when both say the same", () => {
+    expect(HttpRetry.isRetryable(statusError(503, { "x-should-retry": "false, false" }))).toBe(false)
+    expect(HttpRetry.isRetryable(statusError(400, { "x-should-retry": "true,true" }))).toBe(true)
+    // Two answers that disagree say nothing: the status decides.
+    expect(HttpRetry.isRetryable(statusError(503, { "x-should-retry": "true, false" }))).toBe(true)
+    expect(HttpRetry.isRetryable(statusError(400, { "x-should-retry": "false, true" }))).toBe(false)
+  })
   it("retries a body read cut by a lost connection, not a parse failure", () => {
     const response = HttpClientResponse.fromWeb(request, new Response("{}"))
     const decode = (cause: unknown) => new HttpClientError.ResponseError({ request, response, reason: "Decode", cause })

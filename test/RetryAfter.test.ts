@@ -647,4 +647,21 @@ describe("RetryAfter.fromRetryAfterHeaders", () => {
     expect(RetryAfter.fromRetryAfterHeaders(resets, now)).toEqual(Option.none())
     expect(Option.isSome(RetryAfter.fromHeaders(resets, now))).toBe(true)
   })
+
+  it("a header sent twice, which undici and fetch join with \", \", counts its first value, as node:http keeps it", () => {
+    const date = new Date(now + 30_000).toUTCString()
+    const later = new Date(now + 90_000).toUTCString()
+    const cases: ReadonlyArray<readonly [Record<string, string>, Duration.Duration]> = [
+      [{ "retry-after": "5, 10" }, Duration.seconds(5)],
+      [{ "retry-after": `${date}, ${later}` }, Duration.seconds(30)],
+      [{ "retry-after": `${date}, 10` }, Duration.seconds(30)],
+      [{ "retry-after-ms": "300, 900" }, Duration.millis(300)]
+    ]
+    for (const [headers, expected] of cases) {
+      expect({ headers, delay: RetryAfter.fromRetryAfterHeaders(headers, now) }).toEqual({ headers, delay: Option.some(expected) })
+      expect({ headers, delay: RetryAfter.fromHeaders(headers, now) }).toEqual({ headers, delay: Option.some(expected) })
+    }
+    // A first value that is no delay makes the header count for nothing, as when it comes alone.
+    expect(RetryAfter.fromRetryAfterHeaders({ "retry-after": "soon, 10" }, now)).toEqual(Option.none())
+  })
 })

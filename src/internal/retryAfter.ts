@@ -565,10 +565,26 @@ const headerSource = (
 ): Source =>
 (lookup, now) => header(lookup, name, (value) => parser(value, now))
 
+/**
+ * A header that came twice arrives joined with ", " from undici and fetch,
+ * while node:http keeps the first: the first value counts on every client.
+ * An HTTP-date holds one comma itself, so the first value is the first part
+ * or the first two parts, whichever parses.
+ */
+const firstOfJoined = (
+  parser: (value: string, now: number) => Option.Option<Duration.Duration>
+) =>
+(value: string, now: number): Option.Option<Duration.Duration> => {
+  const whole = parser(value, now)
+  if (Option.isSome(whole) || !value.includes(",")) return whole
+  const [first = "", second = ""] = value.split(",", 2)
+  return Option.orElse(parser(first, now), () => parser(`${first},${second}`, now))
+}
+
 /** The headers that say when to retry, in order of precedence. */
 const RETRY_SOURCES: ReadonlyArray<Source> = [
-  headerSource("retry-after-ms", parseMillis),
-  headerSource("retry-after", parse)
+  headerSource("retry-after-ms", firstOfJoined(parseMillis)),
+  headerSource("retry-after", firstOfJoined(parse))
 ]
 
 const REMAINING = /^\d+$/

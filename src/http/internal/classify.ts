@@ -64,10 +64,22 @@ export const isRefusedLocally = (cause: unknown): boolean =>
     (typeof code === "string" && REFUSED_CODES.has(code)) ||
     (typeof message === "string" && message.startsWith(CREDENTIALS_REFUSED)))
 
-/** The server's explicit word on retrying, from `x-should-retry`. */
+/**
+ * The server's explicit word on retrying, from `x-should-retry`. Sent twice,
+ * it arrives joined with ", " from undici and fetch: it counts when every
+ * value says the same.
+ */
 export const serverSays = (response: ClientResponse.HttpClientResponse): boolean | undefined => {
-  const value = response.headers["x-should-retry"]?.trim().toLowerCase()
-  return value === "true" ? true : value === "false" ? false : undefined
+  const value = response.headers["x-should-retry"]
+  if (value === undefined) return undefined
+  let says: boolean | undefined
+  for (const member of value.split(",")) {
+    const word = member.trim().toLowerCase()
+    const one = word === "true" ? true : word === "false" ? false : undefined
+    if (one === undefined || (says !== undefined && one !== says)) return undefined
+    says = one
+  }
+  return says
 }
 
 /**
