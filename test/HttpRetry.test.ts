@@ -485,6 +485,28 @@ for (const [name, clientLayer] of clients) {
         }
       }))
 
+    it.effect("a retryable status in an event prints no header value, query or userinfo", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script(() => status(503, { "set-cookie": "session=SECRET-COOKIE" }))
+        const { events, onEvent } = recorder()
+        const request = HttpClientRequest.get(`${server.url("/v1")}?token=SECRET-QUERY`).pipe(
+          HttpClientRequest.setHeaders({ authorization: "Bearer SECRET-AUTH", "api-key": "SECRET-KEY" })
+        )
+        expect((yield* (yield* client({ onEvent })).execute(request)).status).toBe(503)
+        expect(events.map((event) => event._tag)).toEqual(["Retrying", "Retrying", "GaveUp"])
+        for (const event of events) {
+          const error = event._tag === "Succeeded" ? undefined : event.error
+          expect(error).toBeInstanceOf(HttpRetry.RetryableStatus)
+          for (const text of [JSON.stringify(event), inspect(event, { depth: 20 }), String(error), inspect(error, { depth: 20 })]) {
+            expect(text).not.toContain("SECRET")
+          }
+          // What it does print: the status and where the request went.
+          expect(JSON.stringify(error)).toContain("503")
+          expect(inspect(error)).toContain("/v1")
+        }
+      }))
+
     it.effect("a request the client refuses to send is not retried", () =>
       Effect.gen(function*() {
         const server = yield* TestServer

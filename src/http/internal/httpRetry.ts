@@ -7,6 +7,7 @@ import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { NodeInspectSymbol } from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { type Call, makeRunner } from "../../internal/loop.js"
@@ -39,6 +40,26 @@ export class RetryableStatus extends Data.TaggedError("RetryableStatus")<{
   }
   override get message(): string {
     return `retryable status ${this.response.status}`
+  }
+  // Printed (in logs, a JSON line, the console) without the request's
+  // headers, query string or userinfo, which the platform's own
+  // serialisation of a response includes: the request is reachable as
+  // `response.request` for code that needs it.
+  override toJSON(): unknown {
+    const request = this.response.request
+    return {
+      _tag: this._tag,
+      status: this.response.status,
+      method: request.method,
+      url: safeUrl(request),
+      retryAfter: this.retryAfter === undefined ? undefined : Duration.format(this.retryAfter)
+    }
+  }
+  override [NodeInspectSymbol](): unknown {
+    return this.toJSON()
+  }
+  override toString(): string {
+    return `RetryableStatus: ${this.message} (${this.response.request.method} ${safeUrl(this.response.request)})`
   }
 }
 
