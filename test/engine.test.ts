@@ -157,6 +157,26 @@ describe("Schedule.CurrentIterationMetadata inside the retried effect", () => {
       expect(yield* scheduleSees((self, schedule) => Retry.retry(self, schedule))).toEqual(reference)
     }))
 
+  it.effect("nested, the inner schedule's own effects see the outer loop's metadata, as under Effect.retry", () =>
+    Effect.gen(function*() {
+      const innerScheduleSees = (retry: (self: Effect.Effect<never, Busy>, schedule: Schedule.Schedule<number, Busy>) => Effect.Effect<never, Busy>) =>
+        Effect.gen(function*() {
+          const seen: Array<string> = []
+          const schedule = Schedule.recurs(1).pipe(
+            Schedule.tapInput(() => Effect.map(Schedule.CurrentIterationMetadata, (meta) => void seen.push(`schedule ${meta.recurrence}`)))
+          )
+          const body = Effect.flatMap(Schedule.CurrentIterationMetadata, (meta) => {
+            seen.push(`body ${meta.recurrence}`)
+            return Effect.fail(new Busy({}))
+          })
+          yield* runClocked(Effect.retry(retry(body, schedule), Schedule.recurs(2)))
+          return seen
+        })
+      const reference = yield* innerScheduleSees((self, schedule) => Effect.retry(self, schedule))
+      expect(reference).toContain("schedule 2")
+      expect(yield* innerScheduleSees((self, schedule) => Retry.retry(self, schedule))).toEqual(reference)
+    }))
+
   it.effect("nested, a call that gives up at its first failure hands orElse recurrence 0, as Effect.retryOrElse does", () =>
     Effect.gen(function*() {
       const orElseSees = (
@@ -227,6 +247,21 @@ describe("Retry.retryOrElse", () => {
       )
       expect(piped).toEqual(Exit.fail("Fatal schedule-done"))
       expect(b.times).toHaveLength(4)
+    }))
+
+  it.effect("orElse reads the last iteration's metadata, as under Effect.retryOrElse", () =>
+    Effect.gen(function*() {
+      const recurrenceIn = (
+        retryOrElse: (orElse: () => Effect.Effect<number>) => Effect.Effect<number>
+      ) => runClocked(retryOrElse(() => Effect.map(Schedule.CurrentIterationMetadata, (meta) => meta.recurrence)))
+      for (const schedule of [Schedule.recurs(2), Schedule.spaced("1 second").pipe(Schedule.upTo("2500 millis"))]) {
+        const effect = yield* recurrenceIn((orElse) => Effect.retryOrElse(Effect.fail("x"), schedule, orElse))
+        const ours = yield* recurrenceIn((orElse) => Retry.retryOrElse(Effect.fail("x"), schedule, orElse))
+        expect(ours).toEqual(effect)
+        expect(effect).not.toEqual(Exit.succeed(0))
+      }
+      const policy = yield* recurrenceIn((orElse) => Retry.retryOrElse(Effect.fail(new Busy({})), noJitter, orElse))
+      expect(policy).toEqual(yield* recurrenceIn((orElse) => Effect.retryOrElse(Effect.fail(new Busy({})), RetryPolicy.toSchedule(noJitter), orElse)))
     }))
 
   it.effect("a success is returned as it is", () =>

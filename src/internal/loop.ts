@@ -119,8 +119,17 @@ interface Run<E> {
   /** When the first and the last retry were decided, for `Schedule.CurrentIterationMetadata`. */
   firstDecisionMillis: number
   lastDecisionMillis: number
+  /** The metadata of the last retry, which `orElse` reads, as under `Effect.retryOrElse`. */
+  metadata: Schedule.IterationMetadata | undefined
   /** The fiber's context when retrying began, restored when the run ends. */
   readonly outerContext: Context.Context<never>
+  /**
+   * The context a schedule steps in: the caller's, which for a call nested in
+   * another loop is the one around it (with that loop's metadata), not the
+   * fresh metadata the nested call's attempts see.
+   */
+  readonly scheduleContext: Context.Context<never>
+  readonly nested: boolean
 }
 
 /**
@@ -218,8 +227,12 @@ class CallRunner<A, E, R, R2> {
     // which provides its own metadata from the first attempt on: neither that
     // attempt nor a give-up right after it sees the outer loop's.
     return nested
-      ? Effect.provideService(this.firstRun(fiber, waited, budget, cooldown), Schedule.CurrentIterationMetadata, noIterationYet)
-      : this.firstRun(fiber, waited, budget, cooldown)
+      ? Effect.provideService(
+        this.firstRun(fiber, waited, budget, cooldown, fiber.currentContext),
+        Schedule.CurrentIterationMetadata,
+        noIterationYet
+      )
+      : this.firstRun(fiber, waited, budget, cooldown, undefined)
   }
 
   /** A first attempt with a deadline, a cool-down store or an outer loop. */
@@ -227,7 +240,8 @@ class CallRunner<A, E, R, R2> {
     fiber: Fiber.RuntimeFiber<A, E>,
     waited: boolean,
     budget: RetryBudget.Service | undefined,
-    cooldown: RetryCooldown.Service | undefined
+    cooldown: RetryCooldown.Service | undefined,
+    loopContext: Context.Context<never> | undefined
   ): Effect.Effect<A, E, R | R2> {
     const options = this.resolved.options
     const now = clockOf(fiber).unsafeCurrentTimeMillis()
@@ -243,7 +257,7 @@ class CallRunner<A, E, R, R2> {
     })
     return Effect.catchAll(
       waited ? this.closedAfterWait(first) : first,
-      (error) => this.afterFirstFailure(error, now, budget, cooldown)
+      (error) => this.afterFirstFailure(error, now, budget, cooldown, loopContext)
     )
   }
 
@@ -301,14 +315,18 @@ class CallRunner<A, E, R, R2> {
    */
   private onFirstFailureCause(startMillis: number, budget: RetryBudget.Service | undefined) {
     return (cause: Cause.Cause<E>): Effect.Effect<A, E, R | R2> =>
-      Effect.catchAll(Effect.failCause(cause), (error) => this.afterFirstFailure(error, startMillis, budget, undefined))
+      Effect.catchAll(
+        Effect.failCause(cause),
+        (error) => this.afterFirstFailure(error, startMillis, budget, undefined, undefined)
+      )
   }
 
   private afterFirstFailure(
     error: E,
     startMillis: number,
     budget: RetryBudget.Service | undefined,
-    cooldown: RetryCooldown.Service | undefined
+    cooldown: RetryCooldown.Service | undefined,
+    loopContext: Context.Context<never> | undefined
   ): Effect.Effect<A, E, R | R2> {
     const { plan, schedule } = this.resolved
     return Effect.flatMap(FiberRef.get(FiberRef.currentContext), (outerContext) => {
@@ -326,7 +344,10 @@ class CallRunner<A, E, R, R2> {
         state: schedule === undefined ? undefined : schedule.initial,
         firstDecisionMillis: 0,
         lastDecisionMillis: 0,
-        outerContext
+        metadata: undefined,
+        outerContext,
+        scheduleContext: loopContext ?? outerContext,
+        nested: loopContext !== undefined
       }
       return Effect.uninterruptibleMask((restore) =>
         Effect.onExit(restore(this.loop(run)), (exit) =>
@@ -411,9 +432,9 @@ class CallRunner<A, E, R, R2> {
     }
     // The schedule steps in the caller's context, as under `Effect.retry`:
     // the metadata set for the retried effect (after the first retry) is not its.
-    const step = run.attempts === 1
+    const step = run.attempts === 1 && !run.nested
       ? schedule.step(now, run.error, run.state)
-      : Effect.zipRight(FiberRef.set(FiberRef.currentContext, run.outerContext), schedule.step(now, run.error, run.state))
+      : Effect.zipRight(FiberRef.set(FiberRef.currentContext, run.scheduleContext), schedule.step(now, run.error, run.state))
     return Effect.map(step, ([state, output, decision]): Step => {
       run.state = state
       if (ScheduleDecision.isDone(decision)) return scheduleDone
@@ -475,6 +496,7 @@ class CallRunner<A, E, R, R2> {
       recurrence: attempts
     }
     run.lastDecisionMillis = now
+    run.metadata = metadata
     // Set in the fiber's context for the rest of the run, which restores the
     // context once when it ends (see `afterFirstFailure`): providing it around
     // each attempt (as `Effect.retry` does) costs more than the rest of a retry.
@@ -537,7 +559,13 @@ class CallRunner<A, E, R, R2> {
 
   private giveUp(run: Run<E>, reason: RetryEvent.GiveUpReason): Effect.Effect<A, E> {
     const recover = this.resolved.recover
-    return Effect.zipRight(this.closeWith(run, this.gaveUp(run, reason), undefined), recover(run.error, reason))
+    const closed = this.closeWith(run, this.gaveUp(run, reason), undefined)
+    // An `orElse` reads the last retry's metadata (none before the first), as
+    // under `Effect.retryOrElse`, whatever context the schedule stepped in.
+    const recovered = this.resolved.options.recover === undefined
+      ? recover(run.error, reason)
+      : Effect.provideService(recover(run.error, reason), Schedule.CurrentIterationMetadata, run.metadata ?? noIterationYet)
+    return Effect.zipRight(closed, recovered)
   }
 
   private gaveUp(run: Run<E>, reason: RetryEvent.GiveUpReason) {
