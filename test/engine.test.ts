@@ -137,34 +137,33 @@ describe("Schedule.CurrentIterationMetadata inside the retried effect", () => {
       expect(yield* nested(effectRetry, retryRetry)).toEqual(reference)
     }))
 
+  type RetryWith = (self: Effect.Effect<never, Busy>, schedule: Schedule.Schedule<number, Busy>) => Effect.Effect<never, Busy>
+
+  /** `Schedule.recurs(times)` that records, at each step, the recurrence its own effects read. */
+  const recordingRecurs = (times: number, seen: Array<string>) =>
+    Schedule.recurs(times).pipe(
+      Schedule.tapInput(() => Effect.map(Schedule.CurrentIterationMetadata, (meta) => void seen.push(`schedule ${meta.recurrence}`)))
+    )
+
   it.effect("a schedule's own effects see the caller's metadata, not the retried effect's, as under Effect.retry", () =>
     Effect.gen(function*() {
-      const scheduleSees = (retry: (self: Effect.Effect<never, Busy>, schedule: Schedule.Schedule<number, Busy>) => Effect.Effect<never, Busy>) =>
+      const scheduleSees = (retry: RetryWith) =>
         Effect.gen(function*() {
-          const seen: Array<number> = []
-          const schedule = Schedule.recurs(3).pipe(
-            Schedule.tapInput(() =>
-              Effect.map(Schedule.CurrentIterationMetadata, (meta) => {
-                seen.push(meta.recurrence)
-              })
-            )
-          )
-          yield* runClocked(retry(Effect.fail(new Busy({})), schedule))
+          const seen: Array<string> = []
+          yield* runClocked(retry(Effect.fail(new Busy({})), recordingRecurs(3, seen)))
           return seen
         })
       const reference = yield* scheduleSees((self, schedule) => Effect.retry(self, schedule))
-      expect(reference).toEqual([0, 0, 0, 0])
+      expect(reference).toEqual(["schedule 0", "schedule 0", "schedule 0", "schedule 0"])
       expect(yield* scheduleSees((self, schedule) => Retry.retry(self, schedule))).toEqual(reference)
     }))
 
   it.effect("nested, the inner schedule's own effects see the outer loop's metadata, as under Effect.retry", () =>
     Effect.gen(function*() {
-      const innerScheduleSees = (retry: (self: Effect.Effect<never, Busy>, schedule: Schedule.Schedule<number, Busy>) => Effect.Effect<never, Busy>) =>
+      const innerScheduleSees = (retry: RetryWith) =>
         Effect.gen(function*() {
           const seen: Array<string> = []
-          const schedule = Schedule.recurs(1).pipe(
-            Schedule.tapInput(() => Effect.map(Schedule.CurrentIterationMetadata, (meta) => void seen.push(`schedule ${meta.recurrence}`)))
-          )
+          const schedule = recordingRecurs(1, seen)
           const body = Effect.flatMap(Schedule.CurrentIterationMetadata, (meta) => {
             seen.push(`body ${meta.recurrence}`)
             return Effect.fail(new Busy({}))
