@@ -67,7 +67,8 @@ export interface Options<E> {
  * each retry draws on it and a refused retry ends the call with reason
  * `"budget"`. A Schedule that ends gives the reason `"schedule-done"`.
  * Inside the effect, `Schedule.CurrentIterationMetadata` reads as under
- * `Effect.retry` (`recurrence` 0, 1, 2...).
+ * `Effect.retry` (`recurrence` 0, 1, 2...). A policy or schedule that is
+ * neither, or an unknown option, throws `InvalidRetryPolicy` when called.
  *
  * The retry machinery (a schedule's state included) is built only once an
  * attempt has failed: on the success path it costs little more than the

@@ -235,3 +235,37 @@ describe("Retry.retry and Retry.retryOrElse check their policy or schedule when 
     })
   }
 })
+
+describe("options that are not a plain object of readable values", () => {
+  const cases: ReadonlyArray<readonly [string, () => unknown]> = [
+    ["a Date", () => new Date()],
+    ["a Map", () => new Map([["maxAttempts", 5]])],
+    ["a getter that throws", () => ({
+      get maxAttempts(): number {
+        throw new Error("getter")
+      }
+    })],
+    ["a Proxy that throws", () =>
+      new Proxy({}, {
+        ownKeys: () => {
+          throw new Error("proxy")
+        }
+      })]
+  ]
+  for (const [title, input] of cases) {
+    it.effect(`${title} is a typed error, not a default policy or a defect`, () =>
+      Effect.gen(function*() {
+        const error = yield* decodeError(input())
+        expect(error).toBeInstanceOf(RetryPolicy.InvalidRetryPolicy)
+        expect(thrown(() => RetryPolicy.make(input() as RetryPolicy.Options))).toBeInstanceOf(RetryPolicy.InvalidRetryPolicy)
+      }))
+  }
+})
+
+describe("Retry.retry options", () => {
+  it("an unknown option is a typed error naming it, not silently ignored", () => {
+    const error = thrown(() => Retry.retry(Effect.void, RetryPolicy.default, { whle: () => true } as Retry.Options<never>))
+    expect(error).toBeInstanceOf(RetryPolicy.InvalidRetryPolicy)
+    expect((error as RetryPolicy.InvalidRetryPolicy).field).toBe("whle")
+  })
+})

@@ -143,7 +143,9 @@ export const label: Check<string> = (value) =>
   typeof value === "string" && value.length > 0 ? Either.right(value) : problem(value, "a non-empty string")
 
 export const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  typeof value === "object" && value !== null && !Array.isArray(value) && !Duration.isDuration(value)
+  typeof value === "object" && value !== null && !Array.isArray(value) && !Duration.isDuration(value) &&
+  // Not a Date, a Map or another built-in whose fields are not options.
+  Object.prototype.toString.call(value) === "[object Object]"
 
 const own = (record: Readonly<Record<string, unknown>>, key: string): unknown =>
   Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined
@@ -334,11 +336,19 @@ export const toInvalid = (issue: ParseResult.ParseIssue, path: ReadonlyArray<str
 }
 
 /** The options' fields, decoded, or the first problem as an `InvalidRetryPolicy`. */
-export const decodeFields = (input: unknown): Either.Either<Fields, InvalidRetryPolicy> =>
-  Either.mapLeft(
-    ParseResult.decodeUnknownEither(FieldsFromOptions)(input),
-    (issue) => toInvalid(issue)
-  )
+export const decodeFields = (input: unknown): Either.Either<Fields, InvalidRetryPolicy> => {
+  if (!isRecord(input)) {
+    return Either.left(new InvalidRetryPolicy({ field: "options", value: describeValue(input), allowed: "an object of options" }))
+  }
+  try {
+    return Either.mapLeft(ParseResult.decodeUnknownEither(FieldsFromOptions)(input), (issue) => toInvalid(issue))
+  } catch {
+    // A getter or a Proxy trap that throws: what it threw may hold anything, so it is not repeated.
+    return Either.left(
+      new InvalidRetryPolicy({ field: "options", value: "unreadable", allowed: "an object whose properties can be read" })
+    )
+  }
+}
 
 /** Checks one option value, throwing `InvalidRetryPolicy` naming `fieldName` when it is bad. */
 export const orThrow = <A>(fieldName: string, check: Check<A>, value: unknown): A =>

@@ -5,7 +5,10 @@ import type * as RetryEvent from "../RetryEvent.js"
 import { type Call, type Engine, makeRunner, type Runner } from "./loop.js"
 import * as Validate from "./validate.js"
 
+const OPTION_KEYS = ["while", "onEvent", "budget", "name", "cooldown"]
+
 const loopOptions = <E>(options: Options<E>) => {
+  Validate.knownKeys("", Validate.record("options", options), OPTION_KEYS)
   const cooldown = options.cooldown
   if (cooldown !== undefined) {
     Validate.knownKeys("cooldown", Validate.record("cooldown", cooldown), ["key", "firstAttempts"])
