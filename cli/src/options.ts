@@ -258,6 +258,10 @@ export const resolvePolicy = (flags: PolicyFlags): Effect.Effect<RetryPolicy.Ret
 const origin = (flags: PolicyFlags, flag: Flag, name: string, key: string) =>
   Option.isSome(flag) ? `--${name} ${flag.value}` : flags.env ? key : Option.isSome(flags.preset) ? `preset ${flags.preset.value}` : `--${name}`
 
+/** Where the attempt count came from, for a message about it: "--max-attempts 9", "RETRY_MAX_ATTEMPTS", "preset llm". */
+export const attemptsOrigin = (flags: PolicyFlags): string =>
+  origin(flags, flags.maxAttempts, "max-attempts", "RETRY_MAX_ATTEMPTS")
+
 /**
  * Values the library accepts but that are surely not what was meant: an
  * attempt count no number can count exactly (refused), a jitter range 0..0,
@@ -268,7 +272,7 @@ const surelyUnintended = (policy: RetryPolicy.RetryPolicy, flags: PolicyFlags): 
   if (!Number.isSafeInteger(policy.maxAttempts)) {
     return Effect.fail(
       new CliFailure({
-        message: `Invalid value for ${origin(flags, flags.maxAttempts, "max-attempts", "RETRY_MAX_ATTEMPTS")}: ` +
+        message: `Invalid value for ${attemptsOrigin(flags)}: ` +
           `above ${Number.MAX_SAFE_INTEGER} (Number.MAX_SAFE_INTEGER), where attempts can no longer be counted exactly.`,
         exitCode: USAGE
       })

@@ -15,7 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { valueFlag } from "./argv.js"
 import { CliFailure, FAILURE, USAGE } from "./errors.js"
-import { allPolicyFlags, givenFlags, resolvePolicy } from "./options.js"
+import { allPolicyFlags, attemptsOrigin, givenFlags, resolvePolicy } from "./options.js"
 import {
   defaultOptions,
   formatTables,
@@ -56,6 +56,10 @@ const latencyFlag = Options.text(valueFlag("latency", "SHAPE")).pipe(
 )
 
 const usage = (message: string) => new CliFailure({ message, exitCode: USAGE })
+
+// The amplification scenario alone simulates 6,000 calls against a backend
+// that is down: each makes every attempt the policy allows.
+const MAX_SIMULATED_ATTEMPTS = 100
 
 const seedOf = (flag: Option.Option<string>): Effect.Effect<number, CliFailure> => {
   if (Option.isNone(flag)) return Effect.succeed(defaultOptions.seed)
@@ -100,6 +104,12 @@ export const command = Command.make(
       const latencyShape = yield* latencyOf(flags.latency)
       const ownPolicy = flags.env || Option.isSome(flags.preset) || givenFlags(flags).length > 0
       const policy = yield* resolvePolicy(flags)
+      if (policy.maxAttempts > MAX_SIMULATED_ATTEMPTS) {
+        return yield* usage(
+          `Invalid value for ${attemptsOrigin(flags)}: simulate takes at most ${MAX_SIMULATED_ATTEMPTS} attempts, since ` +
+            `each of the thousands of calls it simulates may make that many (explain shows a policy of any size).`
+        )
+      }
       yield* checkWritable(flags.out)
       const options: Partial<SimulationOptions> = {
         seed,

@@ -462,7 +462,9 @@ describe("effect-retry simulate", () => {
   it.each([
     [["--seed", "x"], "Invalid value for --seed: \"x\", expected an integer."],
     [["--latency", "gaussian"], "Invalid value for --latency: \"gaussian\", expected one of normal, uniform."],
-    [["--jitter", "-1..2"], "Invalid value for --jitter: \"-1..2\": the minimum -1 is negative"]
+    [["--jitter", "-1..2"], "Invalid value for --jitter: \"-1..2\": the minimum -1 is negative"],
+    // Every simulated call may make that many attempts: 10,000 would run for hours.
+    [["--max-attempts", "10000"], "Invalid value for --max-attempts 10000: simulate takes at most 100 attempts"]
   ])("%j is a usage error naming the flag", async (args, message) => {
     const run = await inProcess(["simulate", ...args, "--out", join(scratch, "never")])
     expect(run.code).toBe(2)
