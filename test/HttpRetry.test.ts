@@ -208,22 +208,30 @@ for (const [name, clientLayer] of clients) {
         yield* Effect.ignore(Effect.timeout(Stream.runDrain(response.stream), "50 millis"))
       }), 15_000)
 
-    it.effect("with buffer: true an event stream is handed over as it arrives, not read whole", () =>
+    it.effect("with buffer: true a stream (SSE, NDJSON, JSON Lines) is handed over as it arrives, not read whole", () =>
       Effect.gen(function*() {
         const server = yield* TestServer
-        yield* server.script((request) =>
-          Effect.sync(() => {
-            const response = NodeHttpServerRequest.toServerResponse(request)
-            response.writeHead(200, { "content-type": "text/event-stream" })
-            response.write("data: first\n\n")
-          }).pipe(Effect.zipRight(Effect.never))
-        )
-        const response = yield* (yield* client({ buffer: true })).get(server.url()).pipe(
-          Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "the stream was read whole" })
-        )
-        const first = yield* response.stream.pipe(Stream.decodeText(), Stream.take(1), Stream.runCollect)
-        expect(Chunk.join(first, "")).toBe("data: first\n\n")
-      }), 15_000)
+        // Server-sent events (OpenAI, Anthropic) and newline-delimited JSON (Ollama's streamed answers).
+        const streams = [
+          ["text/event-stream", "data: first\n\n"],
+          ["application/x-ndjson", "{\"response\":\"first\"}\n"],
+          ["application/jsonl; charset=utf-8", "{\"n\":1}\n"]
+        ] as const
+        for (const [contentType, firstChunk] of streams) {
+          yield* server.script((request) =>
+            Effect.sync(() => {
+              const response = NodeHttpServerRequest.toServerResponse(request)
+              response.writeHead(200, { "content-type": contentType })
+              response.write(firstChunk)
+            }).pipe(Effect.zipRight(Effect.never))
+          )
+          const response = yield* (yield* client({ buffer: true })).get(server.url()).pipe(
+            Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => `the ${contentType} stream was read whole` })
+          )
+          const first = yield* response.stream.pipe(Stream.decodeText(), Stream.take(1), Stream.runCollect)
+          expect(Chunk.join(first, "")).toBe(firstChunk)
+        }
+      }), 30_000)
 
     it.effect("with buffer: true a body that arrived whole but is not JSON is not retried", () =>
       Effect.gen(function*() {

@@ -151,9 +151,9 @@ export interface Options {
   readonly while?: ((error: unknown) => boolean) | undefined
   /**
    * Read the whole body inside the retry boundary, so a connection lost
-   * mid-body is retried. An event stream (`text/event-stream`) is never
-   * buffered: it is handed over as it arrives, so one client serves JSON calls
-   * and streams alike.
+   * mid-body is retried. A stream of messages (`text/event-stream`,
+   * `application/x-ndjson`, `application/jsonl`) is never buffered: it is
+   * handed over as it arrives, so one client serves JSON calls and streams alike.
    */
   readonly buffer?: boolean | undefined
   /** A budget to draw on instead of the `RetryBudget` service in the context. */
@@ -365,8 +365,8 @@ export const llmPolicy: RetryPolicy.RetryPolicy = RetryPolicy.make({
  * either way, and `retry-after-ms` / `retry-after` (and on a 429 the
  * rate-limit budget that ran out) set the delay. A JSON answer is read whole
  * inside the retry boundary (`buffer: true`), so a connection lost mid-body is
- * retried; an event stream (`text/event-stream`) is handed over as it arrives
- * and never retried once it has begun. A request with a stream body is never
+ * retried; a stream (`text/event-stream`, NDJSON, JSON Lines) is handed over
+ * as it arrives and never retried once it has begun. A request with a stream body is never
  * retried.
  *
  * It fits `OpenAiClient.layer({ transformClient })` and

@@ -349,12 +349,17 @@ const needsKey = (method: string) => method === "POST" || method === "PATCH"
 const hasIdempotencyKey = (request: ClientRequest.HttpClientRequest): boolean =>
   (request.headers["idempotency-key"]?.trim() ?? "") !== ""
 
+/** Media types whose body is a stream of messages: server-sent events, and newline-delimited JSON (Ollama and others). */
+const STREAM_TYPES = ["text/event-stream", "application/x-ndjson", "application/jsonl", "application/jsonlines"]
+
 /**
- * Whether a response is an event stream (`text/event-stream`), which must reach
- * the caller as it arrives: `buffer` never reads one into memory.
+ * Whether a response is a stream of messages, which must reach the caller as
+ * it arrives: `buffer` never reads one into memory.
  */
-const isEventStream = (response: ClientResponse.HttpClientResponse): boolean =>
-  response.headers["content-type"]?.trimStart().toLowerCase().startsWith("text/event-stream") === true
+const isMessageStream = (response: ClientResponse.HttpClientResponse): boolean => {
+  const type = response.headers["content-type"]?.trimStart().toLowerCase()
+  return type !== undefined && STREAM_TYPES.some((stream) => type.startsWith(stream))
+}
 
 
 
@@ -392,12 +397,12 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: HttpRetry.Options 
     const isRetryableFailure = (error: unknown) =>
       Classify.isRetryableError(error, resolved.statuses) && (extra === undefined || extra(error))
 
-    // `buffer: true` reads the whole body inside the retry boundary, except an
-    // event stream's (it must reach the caller as it arrives) and a retryable
+    // `buffer: true` reads the whole body inside the retry boundary, except a
+    // message stream's (it must reach the caller as it arrives) and a retryable
     // response's (it will be released within the drain limit, or handed out
     // as it came): a 503 whose body never ends cannot hold the attempt.
     const bufferUnlessRetryable = (response: ClientResponse.HttpClientResponse) =>
-      isEventStream(response) || Classify.isRetryableResponse(response, resolved.statuses)
+      isMessageStream(response) || Classify.isRetryableResponse(response, resolved.statuses)
         ? Effect.succeed(response)
         : bufferResponse(response)
 
