@@ -1,6 +1,6 @@
 import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { NodeHttpServerRequest } from "@effect/platform-node"
+import { NodeHttpClient, NodeHttpServerRequest } from "@effect/platform-node"
 import { Cause, Chunk, Duration, Effect, Exit, Fiber, Layer, Option, Schedule, Stream } from "effect"
 import { RetryBudget, RetryObserver, RetryPolicy } from "../src/index.js"
 import { HttpRetry } from "../src/http/index.js"
@@ -644,6 +644,35 @@ describe("HttpRetry.withRetry types", () => {
       HttpRetry.withRetry(client, fast, { attemptTimeout: 1000, onEvent: (event) => Effect.log(event._tag) })
     expect([inline, held, dataFirst].every((f) => typeof f === "function")).toBe(true)
   })
+})
+
+// One connection for the whole client: the next attempt needs the socket a
+// stalled retryable body holds, so that body must be cut when the retry
+// starts, not drained beside it while the attempt's own time limit runs.
+layer(
+  Layer.mergeAll(
+    TestServerLive,
+    NodeHttpClient.layerWithoutAgent.pipe(Layer.provide(NodeHttpClient.makeAgentLayer({ maxSockets: 1, keepAlive: true })))
+  ),
+  { excludeTestServices: true }
+)("HttpRetry.withRetry on a client with one connection", (it) => {
+  it.effect("a retryable response whose body stalls neither delays the retry nor starves it of its connection", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      yield* server.script((request, hit) =>
+        hit > 1 ? status(200) : Effect.sync(() => {
+          const response = NodeHttpServerRequest.toServerResponse(request)
+          response.writeHead(503, { "content-type": "text/plain", "content-length": "1000" })
+          response.write("unavailab")
+        }).pipe(Effect.zipRight(Effect.never))
+      )
+      const { events, onEvent } = recorder()
+      const http = (yield* HttpClient.HttpClient).pipe(HttpRetry.withRetry(fast, { attemptTimeout: "1 second", onEvent }))
+      const response = yield* http.get(server.url())
+      expect(response.status).toBe(200)
+      expect(events.map((event) => event._tag)).toEqual(["Retrying", "Succeeded"])
+      expect(gaps(server.hits())[0]).toBeLessThan(800)
+    }), 20_000)
 })
 
 describe("HttpRetry.withRetry option checks", () => {

@@ -57,6 +57,8 @@ export interface Call<A, E, R> {
   describe?(error: E | undefined): RetryEvent.HttpInfo
   /** This call's cool-down key, instead of the runner's. */
   cooldownKey?(): string
+  /** Runs once a retry is decided and announced, just before its backoff sleep. */
+  beforeRetry?(): Effect.Effect<void>
   /**
    * Runs when the call is interrupted or dies after retrying began, on the
    * fiber that delivers its closing event: the caller is not held for it.
@@ -533,7 +535,12 @@ class CallRunner<A, E, R, R2> {
     const maxElapsed = this.resolved.plan?.maxElapsedMillis
     const afterListeners = Effect.flatMap(Clock.currentTimeMillis, (after) => {
       if (maxElapsed !== undefined && after - run.startMillis > maxElapsed) return this.giveUp(run, "deadline")
-      return retryAt > after ? Effect.zipRight(Effect.sleep(Duration.millis(retryAt - after)), retried) : retried
+      const sleepThenAttempt = retryAt > after
+        ? Effect.zipRight(Effect.sleep(Duration.millis(retryAt - after)), retried)
+        : retried
+      return this.call.beforeRetry === undefined
+        ? sleepThenAttempt
+        : Effect.zipRight(this.call.beforeRetry(), sleepThenAttempt)
     })
     return Effect.zipRight(report(event, this.listener), afterListeners)
   }

@@ -7,6 +7,7 @@ import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import { NodeInspectSymbol } from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -261,8 +262,10 @@ const withStatus = (http: RetryEvent.HttpInfo, error: unknown): RetryEvent.HttpI
  * request used to need.
  */
 class HttpCall implements Call<ClientResponse.HttpClientResponse, unknown, any> {
-  /** A retryable response not handed out yet: released before the next attempt. */
+  /** A retryable response not handed out yet: released once a retry is decided. */
   private pending: ClientResponse.HttpClientResponse | undefined
+  /** The fiber reading and dropping the body of the response a retry replaced. */
+  private draining: Fiber.RuntimeFiber<void> | undefined
   private http: RetryEvent.HttpInfo | undefined
   private key: string | undefined
 
@@ -272,26 +275,38 @@ class HttpCall implements Call<ClientResponse.HttpClientResponse, unknown, any> 
     readonly method: string
   ) {}
 
-  // The runner may build the next attempt before its backoff sleep: the
-  // pending response stays visible to `onAbandoned` until the attempt
-  // really starts, and only then is it cleared and drained.
   attempt(retries: number): Effect.Effect<ClientResponse.HttpClientResponse, unknown, any> {
     const { sendOnce, withAttemptHeader } = this.parts
     const send = Effect.matchEffect(sendOnce(withAttemptHeader(this.request, retries)), {
       onFailure: (error) => this.holdFailed(error),
       onSuccess: (response) => this.judge(response)
     })
-    const previous = this.pending
-    if (previous === undefined) return send
-    return Effect.zipRight(
-      Effect.suspend(() => {
-        if (this.pending === previous) this.pending = undefined
-        // Drained beside the next attempt, not before it: a body that stalls
-        // must not add the drain limit to the delay the events announced.
-        return Effect.forkDaemon(discard(previous, this.parts.resolved.drainLimit))
-      }),
-      send
-    )
+    // The runner builds a retry before its backoff sleep: whether a drain is
+    // still running is known only when the attempt starts.
+    return retries === 0 ? send : Effect.zipRight(Effect.suspend(() => this.cutDrain()), send)
+  }
+
+  // The retry is decided: the response it replaces will not be handed out, so
+  // its body is read and dropped during the backoff sleep, which lets its
+  // connection go back to the pool. A child fiber: it ends with the call.
+  beforeRetry(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const response = this.pending
+      if (response === undefined) return Effect.void
+      this.pending = undefined
+      return Effect.map(Effect.fork(discard(response, this.parts.resolved.drainLimit)), (fiber) => {
+        this.draining = fiber
+      })
+    })
+  }
+
+  // A body still arriving when the next attempt starts is cut (which aborts
+  // its connection): it must neither delay the attempt nor hold a connection
+  // the attempt needs while the attempt's own time limit runs.
+  private cutDrain(): Effect.Effect<void> {
+    const draining = this.draining
+    this.draining = undefined
+    return draining === undefined ? Effect.void : Fiber.interrupt(draining)
   }
 
   private judge(response: ClientResponse.HttpClientResponse) {
@@ -330,7 +345,7 @@ class HttpCall implements Call<ClientResponse.HttpClientResponse, unknown, any> 
   onAbandoned(): Effect.Effect<void> {
     const response = this.pending
     this.pending = undefined
-    return response === undefined ? Effect.void : discard(response, RELEASE_LIMIT)
+    return Effect.zipRight(this.cutDrain(), response === undefined ? Effect.void : discard(response, RELEASE_LIMIT))
   }
 }
 
