@@ -44,10 +44,10 @@ export interface Options<E> {
   readonly name?: string | undefined
   /**
    * With a `RetryCooldown` in the context: the dependency's cool-down `key`.
-   * A failure's Retry-After hint is recorded for it (at most the policy's
-   * `retryAfter.max`, and not at all when the policy ignores a hint above
-   * it; under a Schedule at most 60 s, while the schedule still decides the
-   * call's own delay), and retries wait until a running cool-down ends; with
+   * Under a policy, a failure's Retry-After hint is recorded for it (at most
+   * the policy's `retryAfter.max`, and not at all when the policy ignores a
+   * hint above it); under a Schedule, which decides every delay of its own
+   * call, none is. Retries wait until a running cool-down ends; with
    * `firstAttempts: true` the first attempt waits too. A policy's
    * `maxElapsed` bounds that wait; a Schedule's own time limits cannot be
    * seen from outside it and do not.

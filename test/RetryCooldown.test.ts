@@ -1,7 +1,7 @@
 import { HttpClient, type HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Schedule, TestClock } from "effect"
+import { Clock, Duration, Effect, Fiber, Layer, Schedule, TestClock } from "effect"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { performance } from "node:perf_hooks"
@@ -153,23 +153,25 @@ describe("Retry.retry with a RetryCooldown", () => {
       expect(events.events[1]).toMatchObject({ reason: "interrupted", attempts: 0 })
     }).pipe(Effect.provide(RetryCooldown.layerMemory)))
 
-  it.effect("under a Schedule a hint is recorded too, for the key's other calls, at most the default policy's 60 s", () =>
+  it.effect("under a Schedule the schedule decides every delay: its hints are not recorded, others' cool-downs are waited for", () =>
     Effect.gen(function*() {
       const cooldown = yield* RetryCooldown.RetryCooldown
-      const hinted = (retryAfter: Duration.DurationInput) => track((n) => n === 1 ? Effect.fail(new Busy({ retryAfter })) : Effect.succeed(n))
-      const a = hinted("2 seconds")
+      const a = track((n) => n < 4 ? Effect.fail(new Busy({ retryAfter: "2 seconds" })) : Effect.succeed(n))
       const fiber = yield* Effect.fork(Retry.retry(a.effect, Schedule.spaced("10 millis"), { cooldown: { key } }))
       yield* TestClock.adjust("1 millis")
-      expect(yield* cooldown.remaining(key)).toEqual(Duration.millis(1999))
+      expect(yield* cooldown.remaining(key)).toEqual(Duration.zero)
       yield* TestClock.adjust("1 hour")
       yield* Fiber.join(fiber)
-      // The schedule decides this call's own delay, as under Effect.retry; the hint is there for the key's other calls.
-      expect(a.times).toEqual([0, 10])
-      const b = hinted("1 hour")
-      const long = yield* Effect.fork(Retry.retry(b.effect, Schedule.spaced("10 millis"), { cooldown: { key: "b" } }))
-      yield* TestClock.adjust("1 millis")
-      expect(yield* cooldown.remaining("b")).toEqual(Duration.millis(59_999))
-      yield* Fiber.interrupt(long)
+      // Its own hints never lengthen its own retries, the second and third included.
+      expect(a.times).toEqual([0, 10, 20, 30])
+      // A cool-down that a policy-driven call recorded is waited for.
+      yield* cooldown.record(key, "1 second")
+      const b = track((n) => n === 1 ? Effect.fail(new Busy({})) : Effect.succeed(n))
+      const start = yield* Clock.currentTimeMillis
+      const other = yield* Effect.fork(Retry.retry(b.effect, Schedule.spaced("10 millis"), { cooldown: { key } }))
+      yield* TestClock.adjust("1 hour")
+      yield* Fiber.join(other)
+      expect(b.times.map((t) => t - start)).toEqual([0, 1000])
     }).pipe(Effect.provide(RetryCooldown.layerMemory)))
 
   it.effect("a hint above the maximum that the policy ignores is not recorded", () =>

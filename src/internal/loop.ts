@@ -16,7 +16,6 @@ import * as RetryCooldown from "../RetryCooldown.js"
 import * as RetryEvent from "../RetryEvent.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as Decision from "./decision.js"
-import * as Defaults from "./defaults.js"
 import * as Delay from "./delay.js"
 import { clockOf } from "./fiberClock.js"
 import { type Listener, report, reportClosing } from "./report.js"
@@ -426,12 +425,6 @@ class CallRunner<A, E, R, R2> {
   ): Effect.Effect<Step, never, R2> {
     const isRetryable = this.resolved.isRetryable
     if (isRetryable !== undefined && !isRetryable(run.error)) return Effect.succeed(notRetryable)
-    if (run.cooldown !== undefined) {
-      run.hintMillis = Option.match(this.resolved.hintOf(run.error, now), {
-        onNone: () => undefined,
-        onSome: Duration.toMillis
-      })
-    }
     // The schedule steps in the caller's context, as under `Effect.retry`:
     // the metadata set for the retried effect (after the first retry) is not its.
     const step = run.attempts === 1 && !run.nested
@@ -467,8 +460,7 @@ class CallRunner<A, E, R, R2> {
   /** Records a failure's Retry-After hint (at most the policy's maximum) as the key's cool-down. */
   private recordHint(run: Run<E>, cooldown: RetryCooldown.Service, hintMillis: number): Effect.Effect<void> {
     run.hintMillis = undefined
-    // A schedule has no maximum of its own: the default policy's bounds what it records.
-    const maxMillis = this.resolved.plan === undefined ? scheduleHintMaxMillis : this.resolved.plan.hints?.maxMillis
+    const maxMillis = this.resolved.plan?.hints?.maxMillis
     const millis = maxMillis === undefined ? hintMillis : Math.min(hintMillis, maxMillis)
     return cooldown.record(this.cooldownKey(), Duration.millis(millis))
   }
@@ -643,7 +635,6 @@ class CallRunner<A, E, R, R2> {
 
 const noIterationYet = Schedule.CurrentIterationMetadata.defaultValue()
 
-const scheduleHintMaxMillis = Duration.toMillis(Defaults.retryAfter.max)
 
 const notRetryable: Step = { _tag: "Stop", reason: "not-retryable" }
 const deadline: Step = { _tag: "Stop", reason: "deadline" }
