@@ -9,7 +9,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as TestClock from "effect/TestClock"
-import { Retry, RetryPolicy } from "../src/index.js"
+import { Retry, RetryBudget, RetryPolicy } from "../src/index.js"
 import type { RetryEvent } from "../src/index.js"
 import { alwaysBusy, Busy, busyUntil, collectEvents, draws, Fatal, relative, runClocked, track } from "./helpers.js"
 
@@ -294,17 +294,19 @@ describe("Retry.retry: maxElapsed", () => {
         Effect.gen(function*() {
           const a = alwaysBusy()
           const events = collectEvents()
+          const budget = yield* RetryBudget.makeTokenBucket({ capacity: 50 })
           const onEvent = (event: RetryEvent.RetryEvent) =>
             Effect.zipRight(event._tag === "Retrying" ? Effect.sleep(listenerMillis) : Effect.void, events.onEvent(event))
-          yield* runClocked(Retry.retry(a.effect, policy, { onEvent }))
-          return { times: relative(a.times), reason: gaveUp(events.events).reason }
+          yield* runClocked(Retry.retry(a.effect, policy, { onEvent, budget }))
+          const tokens = (yield* budget.snapshot).available
+          return { times: relative(a.times), reason: gaveUp(events.events).reason, tokens }
         })
       // A 300 ms listener: the retry still comes at 500 ms, not 800.
-      expect(yield* run(300)).toEqual({ times: [0, 500], reason: "exhausted" })
+      expect(yield* run(300)).toEqual({ times: [0, 500], reason: "exhausted", tokens: 45 })
       // An 800 ms listener: at 800 ms, when it returns, not 1300 ms (past the 1 s budget).
-      expect(yield* run(800)).toEqual({ times: [0, 800], reason: "exhausted" })
-      // A 1.5 s listener: the budget is spent when it returns, so no retry.
-      expect(yield* run(1500)).toEqual({ times: [0], reason: "deadline" })
+      expect(yield* run(800)).toEqual({ times: [0, 800], reason: "exhausted", tokens: 45 })
+      // A 1.5 s listener: the time budget is spent when it returns, so no retry, and its tokens come back.
+      expect(yield* run(1500)).toEqual({ times: [0], reason: "deadline", tokens: 50 })
     }))
 })
 

@@ -113,6 +113,8 @@ interface Run<E> {
   begun: number
   /** Budget tokens this call's retries withdrew. */
   spent: number
+  /** What the retry being set up withdrew. */
+  withdrawn: number
   ended: boolean
   /** The policy's previous backoff, or the schedule's state. */
   previousMillis: number
@@ -340,6 +342,7 @@ class CallRunner<A, E, R, R2> {
         attempts: 1,
         begun: 1,
         spent: 0,
+        withdrawn: 0,
         ended: false,
         previousMillis: plan === undefined ? 0 : plan.baseMillis,
         state: schedule === undefined ? undefined : schedule.initial,
@@ -373,6 +376,7 @@ class CallRunner<A, E, R, R2> {
               : Effect.flatMap(run.budget.withdraw(kindOf(run.error)), (tokens) => {
                 if (Option.isNone(tokens)) return this.giveUp(run, "budget")
                 run.spent += tokens.value
+                run.withdrawn = tokens.value
                 return this.sleepThenRetry(run, step, now)
               })
           }
@@ -526,7 +530,7 @@ class CallRunner<A, E, R, R2> {
     const retryAt = now + delayMillis
     const maxElapsed = this.resolved.plan?.maxElapsedMillis
     const afterListeners = Effect.flatMap(Clock.currentTimeMillis, (after) => {
-      if (maxElapsed !== undefined && after - run.startMillis > maxElapsed) return this.giveUp(run, "deadline")
+      if (maxElapsed !== undefined && after - run.startMillis > maxElapsed) return this.giveUpUnmade(run)
       const sleepThenAttempt = retryAt > after
         ? Effect.zipRight(Effect.sleep(Duration.millis(retryAt - after)), retried)
         : retried
@@ -554,6 +558,15 @@ class CallRunner<A, E, R, R2> {
         return before === undefined ? closing : Effect.zipRight(before, closing)
       })
     )
+  }
+
+  // Past the deadline once the listeners of its `Retrying` event returned: the
+  // retry is not made, and the budget gets back what it withdrew for it.
+  private giveUpUnmade(run: Run<E>): Effect.Effect<A, E> {
+    const withdrawn = run.budget === undefined ? 0 : run.withdrawn
+    if (withdrawn === 0) return this.giveUp(run, "deadline")
+    run.spent -= withdrawn
+    return Effect.zipRight(run.budget!.succeeded(withdrawn), this.giveUp(run, "deadline"))
   }
 
   private giveUp(run: Run<E>, reason: RetryEvent.GiveUpReason): Effect.Effect<A, E> {
