@@ -273,8 +273,9 @@ export const isRetryable: (error: unknown) => boolean = internal.isRetryable
  *   never retried; a `GaveUp` event with reason `"body-not-replayable"` says
  *   when it would have been. `bufferRequestBody` reads such a body into memory
  *   first so that it can be replayed.
- * - A URL that does not parse as http or https fails the call with
- *   `RequestError` "InvalidUrl" before anything is sent.
+ * - A URL whose scheme is not followed by `//` (`localhost:8080/p`, a pasted
+ *   `user:password@host`) fails the call with `RequestError` "InvalidUrl"
+ *   before anything is sent.
  * - A header that HTTP forbids fails the call with `RequestError` "Encode"
  *   before anything is sent; the message names the header, never its value.
  * - When retries run out on a retryable status, the last response is returned

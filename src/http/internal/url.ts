@@ -55,17 +55,28 @@ export const originOf = (request: ClientRequest.HttpClientRequest): string =>
 const HTTP_PREFIX = /^https?:\/\//i
 
 /**
- * A URL the clients cannot send, as a typed error: one that does not parse as
- * http or https (node:http throws on another scheme). Only a URL that is not
- * plainly `http(s)://` or that holds an `@` is parsed, so that the common
+ * A URL the middleware refuses before anything is sent, as a typed error: one
+ * that does not parse and holds an `@` (the client's own error would print
+ * the userinfo), and one whose "scheme" is not followed by `//`, such as
+ * `localhost:8080/p` or a pasted `user:password@host` (node:http throws on
+ * those). Other URLs are the client's to judge: a relative URL or a scheme of
+ * its own (`mock://`) may be what a custom client serves. Only a URL that is
+ * not plainly `http(s)://` or that holds an `@` is parsed, so that the common
  * case costs two string checks.
  */
 export const unsupportedUrl = (request: ClientRequest.HttpClientRequest): HttpClientError.RequestError | undefined => {
-  if (HTTP_PREFIX.test(request.url) && !request.url.includes("@")) return undefined
-  if (Option.isSome(httpUrlOf(request))) return undefined
-  return new HttpClientError.RequestError({
+  const url = request.url
+  if (HTTP_PREFIX.test(url) && !url.includes("@")) return undefined
+  const parsed = ClientRequest.toUrl(request)
+  if (Option.isNone(parsed)) return url.includes("@") ? refused(request) : undefined
+  const { protocol } = parsed.value
+  if (protocol === "http:" || protocol === "https:") return undefined
+  return url.slice(protocol.length).startsWith("//") ? undefined : refused(request)
+}
+
+const refused = (request: ClientRequest.HttpClientRequest): HttpClientError.RequestError =>
+  new HttpClientError.RequestError({
     request: withoutUserinfo(request),
     reason: "InvalidUrl",
-    description: "the URL does not parse as an http or https URL; nothing was sent"
+    description: "the URL is not an http or https URL (is \"http://\" missing?); nothing was sent"
   })
-}
