@@ -281,11 +281,7 @@ export const fieldNames = [
 
 const defaultRules = Either.getOrThrow(retryAfterRules({}))
 
-/**
- * The policy options as a Schema: from the raw options (unknown input) to the
- * decoded fields. Own properties only; an unknown key is an error.
- */
-export const FieldsFromOptions: Schema.Schema<Fields, unknown> = Schema.Struct({
+const OptionFields = Schema.Struct({
   maxAttempts: optional(integerAtLeast(1), Defaults.maxAttempts),
   baseDelay: optional(finiteDuration, Duration.millis(500)),
   maxDelay: optional(duration, Duration.millis(8000)),
@@ -294,7 +290,33 @@ export const FieldsFromOptions: Schema.Schema<Fields, unknown> = Schema.Struct({
   maxElapsed: optionalNone(duration),
   retryAfter: optional(retryAfter, defaultRules),
   name: optionalNone(label)
-}).annotations({ parseOptions: { onExcessProperty: "error" } }) as unknown as Schema.Schema<Fields, unknown>
+}).annotations({ parseOptions: { onExcessProperty: "error" } })
+
+/**
+ * The policy options as a Schema: from the raw options (unknown input: a
+ * plain object whose properties can be read) to the decoded fields. Own
+ * properties only; an unknown key is an error.
+ */
+export const FieldsFromOptions: Schema.Schema<Fields, unknown> = Schema.compose(
+  Schema.declare(isReadableRecord, { message: () => "an object of options whose properties can be read" }),
+  OptionFields,
+  { strict: false }
+) as unknown as Schema.Schema<Fields, unknown>
+
+/**
+ * A plain object of options whose own properties can all be read: a getter
+ * or a Proxy trap that throws makes it an invalid input, not a defect.
+ */
+function isReadableRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  if (!isRecord(value)) return false
+  try {
+    for (const key of Reflect.ownKeys(value)) void (value as Record<PropertyKey, unknown>)[key]
+    return true
+  } catch {
+    return false
+  }
+}
+
 
 /** The first problem a ParseIssue reports, as an `InvalidRetryPolicy` whose field is the dotted path. */
 export const toInvalid = (issue: ParseResult.ParseIssue, path: ReadonlyArray<string> = [], keys?: ReadonlyArray<string>): InvalidRetryPolicy => {
@@ -336,19 +358,8 @@ export const toInvalid = (issue: ParseResult.ParseIssue, path: ReadonlyArray<str
 }
 
 /** The options' fields, decoded, or the first problem as an `InvalidRetryPolicy`. */
-export const decodeFields = (input: unknown): Either.Either<Fields, InvalidRetryPolicy> => {
-  if (!isRecord(input)) {
-    return Either.left(new InvalidRetryPolicy({ field: "options", value: describeValue(input), allowed: "an object of options" }))
-  }
-  try {
-    return Either.mapLeft(ParseResult.decodeUnknownEither(FieldsFromOptions)(input), (issue) => toInvalid(issue))
-  } catch {
-    // A getter or a Proxy trap that throws: what it threw may hold anything, so it is not repeated.
-    return Either.left(
-      new InvalidRetryPolicy({ field: "options", value: "unreadable", allowed: "an object whose properties can be read" })
-    )
-  }
-}
+export const decodeFields = (input: unknown): Either.Either<Fields, InvalidRetryPolicy> =>
+  Either.mapLeft(ParseResult.decodeUnknownEither(FieldsFromOptions)(input), (issue) => toInvalid(issue))
 
 /** Checks one option value, throwing `InvalidRetryPolicy` naming `fieldName` when it is bad. */
 export const orThrow = <A>(fieldName: string, check: Check<A>, value: unknown): A =>
