@@ -258,6 +258,10 @@ describe("options that are not a plain object of readable values", () => {
         const error = yield* decodeError(input())
         expect(error).toBeInstanceOf(RetryPolicy.InvalidRetryPolicy)
         expect(thrown(() => RetryPolicy.make(input() as RetryPolicy.Options))).toBeInstanceOf(RetryPolicy.InvalidRetryPolicy)
+        // update reads the options the same way before it merges them.
+        expect(thrown(() => RetryPolicy.update(RetryPolicy.default, input() as RetryPolicy.Options))).toBeInstanceOf(
+          RetryPolicy.InvalidRetryPolicy
+        )
         // The public Schema decodes as make does.
         const viaSchema = yield* Effect.exit(Schema.decodeUnknown(RetryPolicy.FromOptions)(input()))
         expect(Exit.isFailure(viaSchema) && !Cause.isDie(viaSchema.cause)).toBe(true)

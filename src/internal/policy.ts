@@ -105,8 +105,13 @@ export const decode = (input: unknown): Effect.Effect<RetryPolicy.RetryPolicy, I
 /** The body of `RetryPolicy.update`. */
 export const update = dual(
   2,
-  (self: RetryPolicy.RetryPolicy, options: RetryPolicy.Options): RetryPolicy.RetryPolicy =>
-    make({ ...toOptions(self), ...options })
+  (self: RetryPolicy.RetryPolicy, options: RetryPolicy.Options): RetryPolicy.RetryPolicy => {
+    // Checked before the merge, which would read a getter or drop a Date's fields unchecked.
+    if (!PolicyOptions.isReadableRecord(options)) {
+      throw Validate.invalid("options", options, "an object of options whose properties can be read")
+    }
+    return make({ ...toOptions(self), ...options })
+  }
 )
 
 /** The body of `RetryPolicy.toOptions`. */

@@ -307,7 +307,7 @@ export const FieldsFromOptions: Schema.Schema<Fields, unknown> = Schema.compose(
  * A plain object of options whose own properties can all be read: a getter
  * or a Proxy trap that throws makes it an invalid input, not a defect.
  */
-function isReadableRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+export function isReadableRecord(value: unknown): value is Readonly<Record<string, unknown>> {
   if (!isRecord(value)) return false
   try {
     for (const key of Reflect.ownKeys(value)) void (value as Record<PropertyKey, unknown>)[key]
