@@ -144,10 +144,10 @@ interface Run<E> {
  * directly, as `Effect.retry` steps it.
  */
 export const makeRunner = <A, E, R2 = never>(engine: Engine<E, R2>, options: LoopOptions<A, E>): Runner<A, E, R2> => {
-  if (!RetryPolicy.isRetryPolicy(engine) && !Schedule.isSchedule(engine)) {
+  const policy = RetryPolicy.isRetryPolicy(engine) ? engine : undefined
+  if (policy === undefined && !Schedule.isSchedule(engine)) {
     throw Validate.invalid("policy", engine, "a RetryPolicy or a Schedule whose input is the failure")
   }
-  const policy = RetryPolicy.isRetryPolicy(engine) ? engine : undefined
   const plan = policy === undefined ? undefined : Decision.planOf(policy)
   const resolved: Resolved<A, E, R2> = {
     options,
@@ -273,18 +273,10 @@ class CallRunner<A, E, R, R2> {
   private closedAfterWait(first: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
     return Effect.uninterruptibleMask((restore) =>
       Effect.matchCauseEffect(restore(first), {
-        onFailure: (cause) => {
-          if (Cause.isFailure(cause)) return Effect.failCause(cause)
-          const interrupted = Cause.isInterruptedOnly(cause)
-          const event = RetryEvent.GaveUp({
-            attempts: 1,
-            error: undefined,
-            reason: interrupted ? "interrupted" : "defect",
-            name: this.resolved.name,
-            ...this.http(undefined)
-          })
-          return Effect.zipRight(reportClosing(event, this.listener, interrupted ? undefined : restore), Effect.failCause(cause))
-        },
+        onFailure: (cause) =>
+          Cause.isFailure(cause)
+            ? Effect.failCause(cause)
+            : Effect.zipRight(this.closeAbnormally(cause, 1, undefined, restore), Effect.failCause(cause)),
         onSuccess: (value) => Effect.as(this.succeededAfterWait(), value)
       })
     )
@@ -530,9 +522,12 @@ class CallRunner<A, E, R, R2> {
     const retryAt = now + delayMillis
     const maxElapsed = this.resolved.plan?.maxElapsedMillis
     const afterListeners = Effect.flatMap(Clock.currentTimeMillis, (after) => {
-      if (maxElapsed !== undefined && after - run.startMillis > maxElapsed) return this.giveUpUnmade(run)
-      const sleepThenAttempt = retryAt > after
-        ? Effect.zipRight(Effect.sleep(Duration.millis(retryAt - after)), retried)
+      const sleepMillis = Math.max(0, retryAt - after)
+      if (maxElapsed !== undefined && Delay.overshoots(after - run.startMillis, sleepMillis, maxElapsed)) {
+        return this.giveUpUnmade(run)
+      }
+      const sleepThenAttempt = sleepMillis > 0
+        ? Effect.zipRight(Effect.sleep(Duration.millis(sleepMillis)), retried)
         : retried
       return this.call.beforeRetry === undefined
         ? sleepThenAttempt
@@ -581,13 +576,11 @@ class CallRunner<A, E, R, R2> {
   }
 
   private gaveUp(run: Run<E>, reason: RetryEvent.GiveUpReason) {
-    return RetryEvent.GaveUp({
-      attempts: run.attempts,
-      error: run.error,
-      reason,
-      name: this.resolved.name,
-      ...this.http(run.error)
-    })
+    return this.gaveUpAfter(run.attempts, run.error, reason)
+  }
+
+  private gaveUpAfter(attempts: number, error: E | undefined, reason: RetryEvent.GiveUpReason) {
+    return RetryEvent.GaveUp({ attempts, error, reason, name: this.resolved.name, ...this.http(error) })
   }
 
   // An interruption or a defect after retrying began still closes the call's
@@ -600,8 +593,21 @@ class CallRunner<A, E, R, R2> {
     restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
   ): Effect.Effect<void> {
     if (Exit.isSuccess(exit) || run.ended) return Effect.void
-    const interrupted = Cause.isInterruptedOnly(exit.cause)
-    const event = this.gaveUp({ ...run, attempts: run.begun }, interrupted ? "interrupted" : "defect")
+    return this.closeAbnormally(exit.cause, run.begun, run.error, restore)
+  }
+
+  /**
+   * Closes the events of a call that was interrupted or died: the reason is
+   * read from the cause; an interrupted caller is not held for the listeners.
+   */
+  private closeAbnormally(
+    cause: Cause.Cause<unknown>,
+    attempts: number,
+    error: E | undefined,
+    restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
+  ): Effect.Effect<void> {
+    const interrupted = Cause.isInterruptedOnly(cause)
+    const event = this.gaveUpAfter(attempts, error, interrupted ? "interrupted" : "defect")
     return reportClosing(event, this.abandonedListener(), interrupted ? undefined : restore)
   }
 
@@ -636,18 +642,13 @@ class CallRunner<A, E, R, R2> {
     })
     const wait = Effect.onInterrupt(
       Effect.zipRight(report(event, this.listener), Effect.sleep(Duration.millis(remaining))),
-      () =>
-        reportClosing(
-          RetryEvent.GaveUp({ attempts: 0, error: undefined, reason: "interrupted", name, ...this.http(undefined) }),
-          this.listener
-        )
+      () => reportClosing(this.gaveUpAfter(0, undefined, "interrupted"), this.listener)
     )
     return Effect.zipRight(wait, Effect.suspend(() => this.first(true)))
   }
 }
 
 const noIterationYet = Schedule.CurrentIterationMetadata.defaultValue()
-
 
 const notRetryable: Step = { _tag: "Stop", reason: "not-retryable" }
 const deadline: Step = { _tag: "Stop", reason: "deadline" }
