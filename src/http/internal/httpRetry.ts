@@ -148,13 +148,13 @@ const resolveOptions = (options: HttpRetry.Options): Resolved => {
     if (Array.isArray(value)) return value
     throw Validate.invalid(field, value, "an array")
   }
-  const statuses = list("http.retryOn", options.retryOn === undefined ? defaultStatuses : options.retryOn).map((status, i) => {
+  const statuses = list("http.retryOn", orDefault(options.retryOn, defaultStatuses)).map((status, i) => {
     if (typeof status !== "number" || !Number.isInteger(status) || status < 100 || status > 599) {
       throw Validate.invalid(`http.retryOn[${i}]`, status, "an HTTP status from 100 to 599")
     }
     return status
   })
-  const methods = list("http.methods", options.methods === undefined ? defaultMethods : options.methods).map((method, i) => {
+  const methods = list("http.methods", orDefault(options.methods, defaultMethods)).map((method, i) => {
     if (typeof method !== "string" || !isToken(method)) throw Validate.invalid(`http.methods[${i}]`, method, "an HTTP method")
     return method.toUpperCase()
   })
@@ -186,25 +186,21 @@ const resolveOptions = (options: HttpRetry.Options): Resolved => {
     throw Validate.invalid("http.cooldownKey", options.cooldownKey, "a function of the request")
   }
   return {
-    cooldown: Validate.oneOf("http.cooldown", options.cooldown === undefined ? "retries" : options.cooldown, [
-      "retries",
-      "all",
-      "off"
-    ]),
+    cooldown: Validate.oneOf("http.cooldown", orDefault(options.cooldown, "retries"), ["retries", "all", "off"]),
     statuses: new Set(statuses),
     methods: new Set(methods),
     attemptTimeout,
     drainLimit: Option.getOrElse(attemptTimeout, () => DEFAULT_DRAIN_LIMIT),
-    idempotencyKey: Validate.oneOf(
-      "http.idempotencyKey",
-      options.idempotencyKey === undefined ? "off" : options.idempotencyKey,
-      ["auto", "off"]
-    ) === "auto",
+    idempotencyKey: Validate.oneOf("http.idempotencyKey", orDefault(options.idempotencyKey, "off"), ["auto", "off"])
+      === "auto",
     attemptHeader: typeof attemptHeader === "string" ? attemptHeader.toLowerCase() : undefined,
     buffer: buffer === true,
     bufferRequestBody: options.bufferRequestBody === undefined ? undefined : bufferLimit(options.bufferRequestBody)
   }
 }
+
+/** An option's value, or its default when it is left out: `null` is a value (and rejected), not "left out". */
+const orDefault = <A>(value: A | undefined, fallback: A): A => value === undefined ? fallback : value
 
 /**
  * Headers an attempt number must not go in: the idempotency key (one per
@@ -375,8 +371,6 @@ const isMessageStream = (response: ClientResponse.HttpClientResponse): boolean =
   const type = response.headers["content-type"]?.trimStart().toLowerCase()
   return type !== undefined && STREAM_TYPES.some((stream) => type.startsWith(stream))
 }
-
-
 
 /** The two stages of a client that `HttpClient.makeWith` builds from. */
 interface Stages {

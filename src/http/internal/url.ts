@@ -18,9 +18,11 @@ const unparsedWithoutSecrets = (request: ClientRequest.HttpClientRequest): strin
   return scheme + (rest.slice(rest.lastIndexOf("@") + 1).split(/[?#]/)[0] ?? "")
 }
 
+const isHttp = (url: URL): boolean => url.protocol === "http:" || url.protocol === "https:"
+
 /** The request's URL when it parses as http or https: the only schemes whose userinfo the parser takes apart. */
 export const httpUrlOf = (request: ClientRequest.HttpClientRequest): Option.Option<URL> =>
-  Option.filter(ClientRequest.toUrl(request), (url) => url.protocol === "http:" || url.protocol === "https:")
+  Option.filter(ClientRequest.toUrl(request), isHttp)
 
 /** The URL of a request without userinfo, query string or fragment, safe to log. */
 export const safeUrl = (request: ClientRequest.HttpClientRequest): string =>
@@ -69,9 +71,8 @@ export const unsupportedUrl = (request: ClientRequest.HttpClientRequest): HttpCl
   if (HTTP_PREFIX.test(url) && !url.includes("@")) return undefined
   const parsed = ClientRequest.toUrl(request)
   if (Option.isNone(parsed)) return url.includes("@") ? refused(request) : undefined
-  const { protocol } = parsed.value
-  if (protocol === "http:" || protocol === "https:") return undefined
-  return url.slice(protocol.length).startsWith("//") ? undefined : refused(request)
+  if (isHttp(parsed.value)) return undefined
+  return url.slice(parsed.value.protocol.length).startsWith("//") ? undefined : refused(request)
 }
 
 const refused = (request: ClientRequest.HttpClientRequest): HttpClientError.RequestError =>
