@@ -154,6 +154,13 @@ const group = (match: RegExpExecArray, index: number): string => match[index] ??
 
 const monthNumber = (name: string): number => MONTHS.indexOf(name) + 1
 
+/** Hour, minute and second from three groups of a match in a row, the first at `first` (see `TIME_OF_DAY`). */
+const timeOfDay = (match: RegExpExecArray, first: number): Pick<DateTime, "hour" | "minute" | "second"> => ({
+  hour: Number(group(match, first)),
+  minute: Number(group(match, first + 1)),
+  second: Number(group(match, first + 2))
+})
+
 const alternatives = (names: ReadonlyArray<string>): string => `(?:${names.join("|")})`
 
 // -----------------------------------------------------------------------------
@@ -196,9 +203,7 @@ const parseImfFixdate = (value: string): Option.Option<number> => {
     year: Number(group(match, 3)),
     month: monthNumber(group(match, 2)),
     day: Number(group(match, 1)),
-    hour: Number(group(match, 4)),
-    minute: Number(group(match, 5)),
-    second: Number(group(match, 6))
+    ...timeOfDay(match, 4)
   })
 }
 
@@ -215,9 +220,7 @@ const parseRfc850Date = (value: string, now: number): Option.Option<number> => {
     year,
     month: monthNumber(group(match, 2)),
     day: Number(group(match, 1)),
-    hour: Number(group(match, 4)),
-    minute: Number(group(match, 5)),
-    second: Number(group(match, 6))
+    ...timeOfDay(match, 4)
   })
   const year = currentYear - (currentYear % 100) + Number(group(match, 3))
   const limit = fiftyYearsAfter(now)
@@ -233,9 +236,7 @@ const parseAsctimeDate = (value: string): Option.Option<number> => {
     year: Number(group(match, 6)),
     month: monthNumber(group(match, 1)),
     day: Number(group(match, 2).trim()),
-    hour: Number(group(match, 3)),
-    minute: Number(group(match, 4)),
-    second: Number(group(match, 5))
+    ...timeOfDay(match, 3)
   })
 }
 
@@ -278,9 +279,7 @@ export const parseRfc3339 = (value: string): Option.Option<number> => {
       year: Number(group(match, 1)),
       month: Number(group(match, 2)),
       day: Number(group(match, 3)),
-      hour: Number(group(match, 4)),
-      minute: Number(group(match, 5)),
-      second: Number(group(match, 6))
+      ...timeOfDay(match, 4)
     }),
     (local) => local - offsetMillis + fractionMillis
   )
