@@ -90,6 +90,10 @@ const anthropicStreamEvents = (words: ReadonlyArray<string>) => [
 const eventStream = (body: string) =>
   Effect.succeed(HttpServerResponse.text(body, { contentType: "text/event-stream" }))
 
+/** A 503 with an error body on the first hit, then a whole event stream. */
+const unavailableThenStream = (error: unknown, events: Parameters<typeof sse>[0]) => (_: unknown, hit: number) =>
+  hit === 1 ? json(503, error) : eventStream(sse(events))
+
 /** The first events of a stream, then the connection is destroyed. */
 const cutStream = (body: string) => (request: HttpServerRequest.HttpServerRequest) =>
   Effect.sync(() => {
@@ -170,11 +174,7 @@ layer(TestServerLive, { excludeTestServices: true })("HttpRetry.llm inside Anthr
   it.effect("a 503 before a stream is retried, and the stream arrives whole", () =>
     Effect.gen(function*() {
       const server = yield* TestServer
-      yield* server.script((_, hit) =>
-        hit === 1
-          ? json(503, anthropicError("api_error", "unavailable"))
-          : eventStream(sse(anthropicStreamEvents(["Hel", "lo"])))
-      )
+      yield* server.script(unavailableThenStream(anthropicError("api_error", "unavailable"), anthropicStreamEvents(["Hel", "lo"])))
       const parts = yield* Effect.gen(function*() {
         const server = yield* TestServer
         return yield* bounded(
@@ -447,10 +447,8 @@ layer(TestServerLive, { excludeTestServices: true })("HttpRetry.llm inside OpenA
   it.effect("streamText: a 503 before the stream is retried, and the stream arrives whole", () =>
     Effect.gen(function*() {
       const server = yield* TestServer
-      yield* server.script((_, hit) =>
-        hit === 1
-          ? json(503, { error: { message: "unavailable", type: "server_error" } })
-          : eventStream(sse(openAiStreamEvents(["Hel", "lo"])))
+      yield* server.script(
+        unavailableThenStream({ error: { message: "unavailable", type: "server_error" } }, openAiStreamEvents(["Hel", "lo"]))
       )
       const parts: Array<string> = []
       const exit = yield* streamParts(parts)
