@@ -1,4 +1,4 @@
-import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse, HttpServerResponse } from "@effect/platform"
+import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse, HttpServerResponse, UrlParams } from "@effect/platform"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { NodeHttpClient, NodeHttpServerRequest } from "@effect/platform-node"
 import { Cause, Chunk, Duration, Effect, Exit, Fiber, Layer, Option, Schedule, Stream } from "effect"
@@ -340,6 +340,32 @@ for (const [name, clientLayer] of clients) {
         for (const text of [JSON.stringify(error), inspect(error, { depth: 20 }), String(error), error.message]) {
           expect(text).not.toContain(first)
           expect(text).not.toContain(second)
+        }
+      }))
+
+    it.effect("a whole header line pasted as a name is rejected without printing what follows the name", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        yield* server.script(() => status(200))
+        const secret = "sk-live-abc123"
+        const error = yield* Effect.flip(
+          (yield* client()).get(server.url(), {
+            headers: { [`Authorization: Bearer ${secret}`]: "", "x-trace": "t-1" },
+            urlParams: { page: "2" }
+          })
+        )
+        expect(server.hits()).toHaveLength(0)
+        expect(error._tag).toBe("RequestError")
+        // The platform lower-cases header names.
+        expect(error.message).toContain("\"authorization\"")
+        expect(error.message).toContain("\":\" (U+003A) at position 13")
+        // The request the error carries is the same request without the rejected header.
+        const request = (error as HttpClientError.RequestError).request
+        expect(Object.keys(request.headers)).toEqual(["x-trace"])
+        expect([request.method, request.url, UrlParams.toString(request.urlParams)]).toEqual(["GET", server.url(), "page=2"])
+        for (const text of [JSON.stringify(error), inspect(error, { depth: 20 }), String(error), error.message]) {
+          expect(text).not.toContain(secret)
+          expect(text).not.toContain("bearer")
         }
       }))
 

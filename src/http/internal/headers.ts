@@ -1,4 +1,6 @@
-import type * as Headers from "@effect/platform/Headers"
+import * as Headers from "@effect/platform/Headers"
+import * as ClientRequest from "@effect/platform/HttpClientRequest"
+import * as Option from "effect/Option"
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
@@ -25,7 +27,24 @@ const valueProblem = (value: string): string | undefined => {
 
 const hex = (code: number) => code.toString(16).toUpperCase().padStart(4, "0")
 
-const printableName = (name: string) => JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name)
+const printableName = (name: string) => JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name)
+
+const TOKEN_CHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/
+
+/**
+ * What is wrong with a header name: the first character a token may not
+ * hold. Only the part before it is shown, since a whole header line pasted
+ * as a name ("Authorization: Bearer sk-...") carries its value after it.
+ */
+const nameProblem = (name: string): string => {
+  if (name === "") return "header name is empty"
+  let at = 0
+  while (at < name.length && TOKEN_CHAR.test(name[at]!)) at++
+  const code = name.charCodeAt(at)
+  const character = `${JSON.stringify(name[at])} (U+${hex(code)}) at position ${at}`
+  const shown = at === 0 ? "header name" : `header name ${printableName(name.slice(0, at))}`
+  return `${shown} is followed by ${character}, which an HTTP token may not contain (the rest of the name not shown)`
+}
 
 /**
  * Finds every header that HTTP forbids: a name that is not a token, or a
@@ -41,7 +60,7 @@ export const invalidHeaders = (headers: Headers.Headers): ReadonlyArray<InvalidH
   for (const name in headers) {
     if (!TOKEN.test(name)) {
       found ??= []
-      found.push({ name, description: `header name ${printableName(name)} is not a valid HTTP token` })
+      found.push({ name, kind: "name", description: nameProblem(name) })
       continue
     }
     const problem = valueProblem(headers[name]!)
@@ -49,6 +68,7 @@ export const invalidHeaders = (headers: Headers.Headers): ReadonlyArray<InvalidH
       found ??= []
       found.push({
         name,
+        kind: "value",
         description: `the value of header ${printableName(name)} ${problem}; header values may not contain CR, LF, NUL or other control characters (value not shown)`
       })
     }
@@ -61,11 +81,37 @@ const NONE: ReadonlyArray<InvalidHeader> = []
 /** A header HTTP forbids, and what is wrong with it. */
 export interface InvalidHeader {
   readonly name: string
+  /** Whether the name or the value is what HTTP forbids. */
+  readonly kind: "name" | "value"
   readonly description: string
 }
 
-/** The placeholder that replaces a rejected header's value in the request carried by the error. */
+/** The placeholder that replaces a rejected header's value in the request an error carries. */
 export const REMOVED_VALUE = "[invalid value removed]"
+
+/**
+ * The request an `Encode` error carries: each rejected value replaced by
+ * `REMOVED_VALUE`, and each header with a rejected name left out.
+ */
+export const withoutInvalidHeaders = (
+  request: ClientRequest.HttpClientRequest,
+  problems: ReadonlyArray<InvalidHeader>
+): ClientRequest.HttpClientRequest => {
+  let headers = request.headers
+  for (const problem of problems) {
+    headers = problem.kind === "name"
+      ? Headers.remove(headers, problem.name)
+      : Headers.set(headers, problem.name, REMOVED_VALUE)
+  }
+  // The platform can add headers to a request but not take one away: the
+  // request is built again, its body first so that the headers set last win.
+  const rebuilt = ClientRequest.setBody(
+    ClientRequest.setUrlParams(ClientRequest.make(request.method)(request.url), request.urlParams),
+    request.body
+  )
+  const withHash = Option.match(request.hash, { onNone: () => rebuilt, onSome: (hash) => ClientRequest.setHash(rebuilt, hash) })
+  return ClientRequest.setHeaders(withHash, headers)
+}
 
 /** Whether a string is a valid header name. */
 export const isToken = (name: string): boolean => TOKEN.test(name)

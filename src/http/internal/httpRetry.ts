@@ -19,7 +19,7 @@ import * as RetryEvent from "../../RetryEvent.js"
 import type * as HttpRetry from "../HttpRetry.js"
 import { buffer as bufferResponse } from "./bufferedResponse.js"
 import * as Classify from "./classify.js"
-import { invalidHeaders, isToken, REMOVED_VALUE } from "./headers.js"
+import { invalidHeaders, isToken, withoutInvalidHeaders } from "./headers.js"
 import * as RequestBody from "./requestBody.js"
 import { originOf, safeUrl, unsupportedUrl, withoutUserinfo } from "./url.js"
 
@@ -501,11 +501,8 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: HttpRetry.Options 
           ? Effect.flatMap(randomUuid, (key) => retryRequest(ClientRequest.setHeader(request, "idempotency-key", key), method))
           : retryRequest(request, method)
       }
-      // The error keeps the request, but none of the rejected values: they may be secrets and errors get logged.
-      const redacted = problems.reduce(
-        (current, problem) => ClientRequest.setHeader(current, problem.name, REMOVED_VALUE),
-        withoutUserinfo(request)
-      )
+      // The error keeps the request, but none of the rejected values or names: they may be secrets and errors get logged.
+      const redacted = withoutInvalidHeaders(withoutUserinfo(request), problems)
       const more = problems.length > 1 ? ` (and ${problems.length - 1} more invalid header${problems.length > 2 ? "s" : ""})` : ""
       return Effect.fail(
         new HttpClientError.RequestError({ request: redacted, reason: "Encode", description: problems[0]!.description + more })
