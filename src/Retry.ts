@@ -49,8 +49,9 @@ export interface Options<E> {
    * hint above it); under a Schedule, which decides every delay of its own
    * call, none is. Retries wait until a running cool-down ends; with
    * `firstAttempts: true` the first attempt waits too. A policy's
-   * `maxElapsed` bounds that wait; a Schedule's own time limits cannot be
-   * seen from outside it and do not.
+   * `maxElapsed` bounds that wait and counts it: a retry that would wait past
+   * it gives up, a first attempt that would is made at once. A Schedule's own
+   * time limits cannot be seen from outside it and do not.
    */
   readonly cooldown?: { readonly key: string; readonly firstAttempts?: boolean | undefined } | undefined
 }

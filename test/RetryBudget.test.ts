@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Metric, Option, TestClock } from "effect"
+import { Cause, Clock, Effect, Exit, Fiber, Metric, Option, TestClock } from "effect"
 import { Retry, RetryBudget, RetryMetrics, RetryPolicy } from "../src/index.js"
-import { alwaysBusy, busyUntil, collectEvents, runClocked } from "./helpers.js"
+import { alwaysBusy, Busy, busyUntil, collectEvents, runClocked, track } from "./helpers.js"
 
 const noDelay = RetryPolicy.make({ baseDelay: 0, jitter: "none", maxAttempts: 3, name: "budget-tests" })
 
@@ -104,6 +104,27 @@ describe("Retry.retry with a budget", () => {
       expect(events.events.map((event) => event._tag)).toEqual(["Retrying", "GaveUp"])
       expect(events.events[1]).toMatchObject({ reason: "budget", attempts: 2 })
       expect((yield* Metric.value(giveUps)).count - before).toBe(1)
+    }))
+
+  it.effect("a call interrupted during the backoff gives back what it withdrew for the retry it never made", () =>
+    Effect.gen(function*() {
+      const slow = RetryPolicy.make({ name: "budget-tests", baseDelay: "1 second", jitter: "none", maxAttempts: 3 })
+      const budget = yield* RetryBudget.makeTokenBucket({ capacity: 10, retryCost: 5 })
+      const a = alwaysBusy()
+      // The caller's own time limit ends the call during the 1 s backoff before its first retry.
+      const fiber = yield* Effect.fork(Effect.exit(Effect.timeout(Retry.retry(a.effect, slow, { budget }), "500 millis")))
+      yield* TestClock.adjust("1 hour")
+      yield* Fiber.join(fiber)
+      expect(a.times).toEqual([0])
+      expect((yield* budget.snapshot).available).toBe(10)
+      // A retry that was made keeps its cost: interrupted during its attempt, the call gives nothing back.
+      const start = yield* Clock.currentTimeMillis
+      const hanging = track((n) => n === 1 ? Effect.fail(new Busy({})) : Effect.never)
+      const second = yield* Effect.fork(Effect.exit(Effect.timeout(Retry.retry(hanging.effect, slow, { budget }), "1500 millis")))
+      yield* TestClock.adjust("1 hour")
+      yield* Fiber.join(second)
+      expect(hanging.times.map((at) => at - start)).toEqual([0, 1000])
+      expect((yield* budget.snapshot).available).toBe(5)
     }))
 
   it.effect("uses the RetryBudget in the context and refunds a success after retries", () =>

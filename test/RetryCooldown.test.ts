@@ -119,6 +119,46 @@ describe("Retry.retry with a RetryCooldown", () => {
       expect(events.events[1]).toMatchObject({ attempts: 1 })
     }).pipe(Effect.provide(RetryCooldown.layerMemory)))
 
+  it.effect("a first attempt waits out a cool-down only when the wait fits in the policy's maxElapsed", () =>
+    Effect.gen(function*() {
+      const budgeted = RetryPolicy.update(policy, { maxElapsed: "3 seconds" })
+      const cooldown = yield* RetryCooldown.RetryCooldown
+      const options = { cooldown: { key, firstAttempts: true } } as const
+      // 2 s fits in 3 s: the first attempt waits, and the wait counts against the budget.
+      yield* cooldown.record(key, "2 seconds")
+      const fits = track((n) => n === 1 ? Effect.fail(new Busy({})) : Effect.succeed("fits"))
+      const events = collectEvents()
+      const first = yield* Effect.fork(Retry.retry(fits.effect, budgeted, { ...options, onEvent: events.onEvent }))
+      yield* TestClock.adjust("1 minute")
+      expect(yield* Fiber.join(first)).toBe("fits")
+      expect(fits.times).toEqual([2000, 2100])
+      // 60 s does not: the call is made at once, within its budget, instead of waiting a minute.
+      yield* cooldown.record(key, "60 seconds")
+      const start = yield* Clock.currentTimeMillis
+      const late = track(() => Effect.succeed("at once"))
+      const second = yield* Effect.fork(Retry.retry(late.effect, budgeted, options))
+      yield* TestClock.adjust("1 hour")
+      expect(yield* Fiber.join(second)).toBe("at once")
+      expect(late.times.map((at) => at - start)).toEqual([0])
+    }).pipe(Effect.provide(RetryCooldown.layerMemory)))
+
+  it.effect("a first attempt's wait counts against maxElapsed: a retry that would pass it is not made", () =>
+    Effect.gen(function*() {
+      const budgeted = RetryPolicy.update(policy, { maxElapsed: "3 seconds", baseDelay: "1500 millis" })
+      const cooldown = yield* RetryCooldown.RetryCooldown
+      yield* cooldown.record(key, "2 seconds")
+      const call = track(() => Effect.fail(new Busy({})))
+      const events = collectEvents()
+      const fiber = yield* Effect.fork(Effect.exit(
+        Retry.retry(call.effect, budgeted, { cooldown: { key, firstAttempts: true }, onEvent: events.onEvent })
+      ))
+      yield* TestClock.adjust("1 minute")
+      yield* Fiber.join(fiber)
+      // Waited 2 s, failed at 2 s: a retry at 3.5 s would end past the 3 s budget.
+      expect(call.times).toEqual([2000])
+      expect(events.events.at(-1)).toMatchObject({ _tag: "GaveUp", reason: "deadline", attempts: 1 })
+    }).pipe(Effect.provide(RetryCooldown.layerMemory)))
+
   it.effect("a hint above the policy's maximum is recorded as the maximum; without a store nothing changes", () =>
     Effect.gen(function*() {
       const a = track((n) => n === 1 ? Effect.fail(new Busy({ retryAfter: "1 hour" })) : Effect.succeed("a"))
@@ -330,5 +370,12 @@ describe("Retry.retry's cooldown option", () => {
     expect(() => Retry.retry(Effect.void, policy, { cooldown: { key: "k", firstAttempt: true } as never })).toThrow(
       /cooldown\.firstAttempt/
     )
+  })
+
+  it("rejects a firstAttempts that is not a boolean (\"true\" read from the environment) with a typed error", () => {
+    for (const firstAttempts of ["true", 1, null]) {
+      expect(() => Retry.retry(Effect.void, RetryPolicy.default, { cooldown: { key: "k", firstAttempts: firstAttempts as never } }))
+        .toThrow(/cooldown\.firstAttempts/)
+    }
   })
 })

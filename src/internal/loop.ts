@@ -166,7 +166,7 @@ export const makeRunner = <A, E, R2 = never>(engine: Engine<E, R2>, options: Loo
 class RunnerImpl<A, E, R2> implements Runner<A, E, R2> {
   constructor(readonly resolved: Resolved<A, E, R2>) {}
   run<R>(call: Call<A, E, R>): Effect.Effect<A, E, R | R2> {
-    return new CallRunner<A, E, R, R2>(this.resolved, call).first(false)
+    return new CallRunner<A, E, R, R2>(this.resolved, call).first(undefined)
   }
 }
 
@@ -202,12 +202,13 @@ class CallRunner<A, E, R, R2> {
   // when one is needed, and a `catchAllCause`: nothing else is built until an
   // attempt fails. With a cool-down store and a key, a first attempt that
   // opted in waits out a running cool-down (announced as a `Retrying` event
-  // of attempt 0).
-  first(waited: boolean): Effect.Effect<A, E, R | R2> {
-    return Effect.withFiberRuntime<A, E, R | R2>((fiber) => this.firstWith(fiber, waited))
+  // of attempt 0) when the wait fits in the policy's time budget;
+  // `waitedSince` is when a call that waited began.
+  first(waitedSince: number | undefined): Effect.Effect<A, E, R | R2> {
+    return Effect.withFiberRuntime<A, E, R | R2>((fiber) => this.firstWith(fiber, waitedSince))
   }
 
-  private firstWith(fiber: Fiber.RuntimeFiber<A, E>, waited: boolean): Effect.Effect<A, E, R | R2> {
+  private firstWith(fiber: Fiber.RuntimeFiber<A, E>, waitedSince: number | undefined): Effect.Effect<A, E, R | R2> {
     const { options, needsStart } = this.resolved
     const budget: RetryBudget.Service | undefined = options.budget ??
       fiber.currentContext.unsafeMap.get(RetryBudget.RetryBudget.key)
@@ -219,7 +220,7 @@ class CallRunner<A, E, R, R2> {
     // The common case: no deadline, no cool-down, not nested. The clock is
     // read only when a budget counts requests, and a call run again (the same
     // effect, under the same budget) reuses the effect built for its last run.
-    if (cooldown === undefined && !needsStart && !waited && !nested) {
+    if (cooldown === undefined && !needsStart && waitedSince === undefined && !nested) {
       if (budget?.unsafeRequest !== undefined) budget.unsafeRequest(clockOf(fiber).unsafeCurrentTimeMillis())
       const attempt = this.call.attempt(0)
       return attempt === this.keptAttempt && budget === this.keptBudget
@@ -231,26 +232,30 @@ class CallRunner<A, E, R, R2> {
     // attempt nor a give-up right after it sees the outer loop's.
     return nested
       ? Effect.provideService(
-        this.firstRun(fiber, waited, budget, cooldown, fiber.currentContext),
+        this.firstRun(fiber, waitedSince, budget, cooldown, fiber.currentContext),
         Schedule.CurrentIterationMetadata,
         noIterationYet
       )
-      : this.firstRun(fiber, waited, budget, cooldown, undefined)
+      : this.firstRun(fiber, waitedSince, budget, cooldown, undefined)
   }
 
   /** A first attempt with a deadline, a cool-down store or an outer loop. */
   private firstRun(
     fiber: Fiber.RuntimeFiber<A, E>,
-    waited: boolean,
+    waitedSince: number | undefined,
     budget: RetryBudget.Service | undefined,
     cooldown: RetryCooldown.Service | undefined,
     loopContext: Context.Context<never> | undefined
   ): Effect.Effect<A, E, R | R2> {
     const options = this.resolved.options
     const now = clockOf(fiber).unsafeCurrentTimeMillis()
+    // A wait before the first attempt counts against the time budget.
+    const startMillis = waitedSince ?? now
     if (cooldown !== undefined && options.cooldown!.firstAttempts) {
       const remaining = cooldown.unsafeRemaining(this.cooldownKey(), now)
-      if (remaining > 0) return this.waitBeforeFirstAttempt(remaining)
+      if (remaining > 0 && this.waitFits(now - startMillis, remaining)) {
+        return this.waitBeforeFirstAttempt(remaining, startMillis)
+      }
     }
     budget?.unsafeRequest?.(now)
     const attempt = this.call.attempt(0)
@@ -259,9 +264,20 @@ class CallRunner<A, E, R, R2> {
       return value
     })
     return Effect.catchAll(
-      waited ? this.closedAfterWait(first) : first,
-      (error) => this.afterFirstFailure(error, now, budget, cooldown, loopContext)
+      waitedSince === undefined ? first : this.closedAfterWait(first),
+      (error) => this.afterFirstFailure(error, startMillis, budget, cooldown, loopContext)
     )
+  }
+
+  /**
+   * Whether a call may wait `remaining` ms for a cool-down: only when the wait
+   * ends within the policy's time budget. A retry that may not gives up with
+   * "deadline"; a first attempt is made at once, so that the call gets an
+   * answer within its budget instead of none.
+   */
+  private waitFits(elapsedMillis: number, remaining: number): boolean {
+    const maxElapsed = this.resolved.plan?.maxElapsedMillis
+    return maxElapsed === undefined || !Delay.overshoots(elapsedMillis, remaining, maxElapsed)
   }
 
   /**
@@ -443,13 +459,7 @@ class CallRunner<A, E, R, R2> {
     if (step._tag === "Stop") return step
     const remaining = cooldown.unsafeRemaining(this.cooldownKey(), now)
     if (remaining <= step.delayMillis) return step
-    const plan = this.resolved.plan
-    if (
-      plan !== undefined && plan.maxElapsedMillis !== undefined &&
-      Delay.overshoots(now - run.startMillis, remaining, plan.maxElapsedMillis)
-    ) {
-      return deadline
-    }
+    if (!this.waitFits(now - run.startMillis, remaining)) return deadline
     return { ...step, delayMillis: remaining, delayFrom: "cooldown" }
   }
 
@@ -492,8 +502,10 @@ class CallRunner<A, E, R, R2> {
     // each attempt (as `Effect.retry` does) costs more than the rest of a retry.
     const withMetadata = Effect.zipRight(
       FiberRef.update(FiberRef.currentContext, (context) => {
-        // The attempt begins now: an interruption or a defect from here on counts it.
+        // The attempt begins now: an interruption or a defect from here on
+        // counts it, and what was withdrawn for it is spent.
         run.begun = attempts + 1
+        run.withdrawn = 0
         return Context.add(context, Schedule.CurrentIterationMetadata, metadata)
       }),
       this.call.attempt(attempts)
@@ -556,12 +568,24 @@ class CallRunner<A, E, R, R2> {
   }
 
   // Past the deadline once the listeners of its `Retrying` event returned: the
-  // retry is not made, and the budget gets back what it withdrew for it.
+  // retry is not made.
   private giveUpUnmade(run: Run<E>): Effect.Effect<A, E> {
-    const withdrawn = run.budget === undefined ? 0 : run.withdrawn
-    if (withdrawn === 0) return this.giveUp(run, "deadline")
+    const refund = this.refundUnmade(run)
+    const gaveUp = this.giveUp(run, "deadline")
+    return refund === undefined ? gaveUp : Effect.zipRight(refund, gaveUp)
+  }
+
+  /**
+   * A retry that was decided and withdrawn for, but whose attempt never began
+   * (the deadline came first, or the call was interrupted or died in its
+   * backoff): the budget gets back what the retry withdrew.
+   */
+  private refundUnmade(run: Run<E>): Effect.Effect<void> | undefined {
+    const withdrawn = run.withdrawn
+    if (run.budget === undefined || withdrawn === 0) return undefined
+    run.withdrawn = 0
     run.spent -= withdrawn
-    return Effect.zipRight(run.budget!.succeeded(withdrawn), this.giveUp(run, "deadline"))
+    return run.budget.succeeded(withdrawn)
   }
 
   private giveUp(run: Run<E>, reason: RetryEvent.GiveUpReason): Effect.Effect<A, E> {
@@ -593,7 +617,9 @@ class CallRunner<A, E, R, R2> {
     restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
   ): Effect.Effect<void> {
     if (Exit.isSuccess(exit) || run.ended) return Effect.void
-    return this.closeAbnormally(exit.cause, run.begun, run.error, restore)
+    const closed = this.closeAbnormally(exit.cause, run.begun, run.error, restore)
+    const refund = this.refundUnmade(run)
+    return refund === undefined ? closed : Effect.zipRight(refund, closed)
   }
 
   /**
@@ -629,7 +655,7 @@ class CallRunner<A, E, R, R2> {
     )
   }
 
-  private waitBeforeFirstAttempt(remaining: number): Effect.Effect<A, E, R | R2> {
+  private waitBeforeFirstAttempt(remaining: number, startMillis: number): Effect.Effect<A, E, R | R2> {
     const { maxAttempts, name } = this.resolved
     const event = RetryEvent.Retrying({
       attempt: 0,
@@ -644,7 +670,7 @@ class CallRunner<A, E, R, R2> {
       Effect.zipRight(report(event, this.listener), Effect.sleep(Duration.millis(remaining))),
       () => reportClosing(this.gaveUpAfter(0, undefined, "interrupted"), this.listener)
     )
-    return Effect.zipRight(wait, Effect.suspend(() => this.first(true)))
+    return Effect.zipRight(wait, Effect.suspend(() => this.first(startMillis)))
   }
 }
 

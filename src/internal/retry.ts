@@ -13,6 +13,7 @@ const loopOptions = <E>(options: Options<E>) => {
   if (cooldown !== undefined) {
     Validate.knownKeys("cooldown", Validate.record("cooldown", cooldown), ["key", "firstAttempts"])
     Validate.label("cooldown.key", cooldown.key)
+    Validate.optionalBoolean("cooldown.firstAttempts", cooldown.firstAttempts)
   }
   return {
     isRetryable: options.while,

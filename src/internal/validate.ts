@@ -33,6 +33,12 @@ export const numberAtLeast = (field: string, value: unknown, min: number): numbe
 export const oneOf = <const A extends ReadonlyArray<string>>(field: string, value: unknown, allowed: A): A[number] =>
   Options.orThrow(field, Options.oneOf(allowed), value)
 
+/** Decodes an optional flag: `true`, `false` or left out (`undefined`); `"true"` or `1` is rejected. */
+export const optionalBoolean = (field: string, value: unknown): boolean | undefined => {
+  if (value === undefined || typeof value === "boolean") return value
+  throw invalid(field, value, "true or false")
+}
+
 /** Decodes an optional label. */
 export const label = (field: string, value: unknown): string => Options.orThrow(field, Options.label, value)
 

@@ -172,8 +172,7 @@ const resolveOptions = (options: HttpRetry.Options): Resolved => {
       `a header of your own, not one the middleware or the transport sets (${[...RESERVED_HEADERS].join(", ")})`
     )
   }
-  const buffer: unknown = options.buffer
-  if (buffer !== undefined && typeof buffer !== "boolean") throw Validate.invalid("http.buffer", buffer, "true or false")
+  const buffer = Validate.optionalBoolean("http.buffer", options.buffer)
   for (const field of ["onEvent", "while"] as const) {
     const value: unknown = options[field]
     if (value !== undefined && !isFunction(value)) throw Validate.invalid(`http.${field}`, value, "a function")
