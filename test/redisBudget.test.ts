@@ -11,6 +11,7 @@ import { Retry, RetryBudget, RetryPolicy } from "../src/index.js"
 import { RedisBudget, RedisStore } from "../src/redis/index.js"
 import { Busy } from "./helpers.js"
 import { describeRedis, type RedisServer, useRedis } from "./support/redis.js"
+import { startProxy } from "./support/redisProxy.js"
 import { commandsBetween, commandStats, scriptCalls } from "./support/redisStats.js"
 
 let server: RedisServer
@@ -32,6 +33,15 @@ const run = <A, E>(prefix: string, program: Effect.Effect<A, E, RedisStore.Redis
  */
 const connected = <A>(prefix: string, make: (name: string) => Effect.Effect<A, never, RedisStore.RedisStore | Scope.Scope>) =>
 (name: string) => Effect.flatMap(Layer.build(storeLayer(prefix)), (context) => Effect.provide(make(name), context))
+
+/** Polls `check` until it holds, at most `tries` times 50 ms apart. */
+const until = async (check: () => Promise<boolean>, tries = 100): Promise<boolean> => {
+  for (let i = 0; i < tries; i++) {
+    if (await check()) return true
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return false
+}
 
 /** Polls `read` until `done` holds, at most `tries` times 50 ms apart. */
 const eventually = <A>(read: Effect.Effect<A>, done: (a: A) => boolean, tries = 60): Effect.Effect<A> =>
@@ -65,10 +75,12 @@ describeRedis("RedisBudget against a real redis-server", () => {
       yield* budget.succeeded(100)
       expect(yield* eventually(budget.snapshot, (s) => s.available === 20)).toEqual({ available: 20, capacity: 20 })
     }))
-    // Every key has a TTL.
-    const keys = await watch.keys(`${prefix}*`)
-    expect(keys).toEqual([`${prefix}budget:api`])
-    expect(await watch.pttl(keys[0]!)).toBeGreaterThan(0)
+    // Every key has a TTL: the bucket, and the number of the last batch of refunds this process sent.
+    const keys = (await watch.keys(`${prefix}*`)).sort()
+    expect(keys).toHaveLength(2)
+    expect(keys[0]).toBe(`${prefix}budget:api`)
+    expect(keys[1]).toMatch(new RegExp(`^${prefix}budget:api:batch:[0-9a-f-]{36}$`))
+    for (const key of keys) expect(await watch.pttl(key)).toBeGreaterThan(0)
   })
 
   it("two connections with the same name share one bucket; another name has its own", async () => {
@@ -194,6 +206,110 @@ describeRedis("RedisBudget against a real redis-server", () => {
       Effect.flatMap(RetryBudget.RetryBudget, (budget) => budget.snapshot).pipe(Effect.provide(Budget))
     )
     expect(snapshot.available).toBe(0)
+  })
+
+  it("a batch of refunds whose answer came too late (Redis paused) is applied once, not once per flush", async () => {
+    const prefix = freshPrefix()
+    const key = `${prefix}budget:slow`
+    await watch.set(key, "40", "PX", 600_000)
+    await run(prefix, Effect.gen(function*() {
+      const budget = yield* RedisBudget.makeTokenBucket({ name: "slow", capacity: 100, flushEvery: "30 millis" })
+      // A first-attempt success refunds 1: the connection and its scripts are warm.
+      budget.unsafeSucceeded!(0)
+      yield* Effect.promise(() => until(async () => (await watch.get(key)) === "41"))
+      // Redis stalls for 600 ms, longer than the 100 ms time limit: the flushes meanwhile time out, then run.
+      yield* Effect.promise(() => watch.call("CLIENT", "PAUSE", "600", "ALL"))
+      // A success after a retry that cost 5: 5 tokens go back, once.
+      budget.unsafeSucceeded!(5)
+      yield* Effect.sleep("1500 millis")
+    }), "100 millis")
+    expect(await watch.get(key)).toBe("46")
+  })
+
+  it("request counts whose answer came too late (Redis paused) are counted once", async () => {
+    const prefix = freshPrefix()
+    const key = `${prefix}ratio:slow`
+    const counted = async () =>
+      Object.entries(await watch.hgetall(key)).filter(([name]) => name.startsWith("q:")).reduce((sum, [, n]) => sum + Number(n), 0)
+    await run(prefix, Effect.gen(function*() {
+      const budget = yield* RedisBudget.makeRatio({ name: "slow", window: "1 minute", flushEvery: "30 millis" })
+      yield* budget.request
+      yield* Effect.promise(() => until(async () => (await counted()) === 1))
+      yield* Effect.promise(() => watch.call("CLIENT", "PAUSE", "600", "ALL"))
+      for (let i = 0; i < 100; i++) yield* budget.request
+      yield* Effect.sleep("1500 millis")
+    }), "100 millis")
+    expect(await counted()).toBe(101)
+  })
+
+  it("requests counted while Redis was down go to the slots they were made in: those past the window count for nothing", async () => {
+    const prefix = freshPrefix()
+    const options = { percent: 100, minPerSecond: 0, window: "2 seconds" } as const
+    const result = await Effect.runPromise(Effect.gen(function*() {
+      const store = yield* RedisStore.RedisStore
+      const shared = yield* RedisBudget.makeRatio({ name: "outage", flushEvery: "50 millis", ...options })
+      const memory = yield* RetryBudget.makeRatio(options)
+      yield* Effect.promise(() => server.kill("SIGKILL"))
+      for (let i = 0; i < 500; i++) {
+        yield* shared.request
+        yield* memory.request
+      }
+      // Down for two windows, then back.
+      yield* Effect.sleep("4 seconds")
+      yield* Effect.promise(() => server.start())
+      yield* Effect.promise(() => until(async () => store.client.status === "ready"))
+      const recent = 7
+      for (let i = 0; i < recent; i++) {
+        yield* shared.request
+        yield* memory.request
+      }
+      const inMemory = yield* memory.snapshot
+      return { shared: yield* eventually(shared.snapshot, (s) => s.capacity === recent, 20), memory: inMemory }
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(RedisStore.layer({
+        url: server.url,
+        prefix,
+        timeout: "100 millis",
+        connectTimeout: "5 seconds",
+        redis: { retryStrategy: () => 50 }
+      }))
+    ))
+    // In memory, the 500 requests left the window long ago: only the recent ones count.
+    expect(result.memory.capacity).toBe(7)
+    expect(result.shared.capacity).toBe(result.memory.capacity)
+  })
+
+  it("a retry drawn on the in-process bucket while Redis was unreachable refunds that bucket, not the shared one", async () => {
+    const prefix = freshPrefix()
+    const key = `${prefix}budget:partition`
+    // The rest of the fleet has emptied the shared bucket.
+    await watch.set(key, "0", "PX", 600_000)
+    const proxy = await startProxy(() => server.port)
+    try {
+      await Effect.runPromise(Effect.gen(function*() {
+        const budget = yield* RedisBudget.makeTokenBucket({ name: "partition", capacity: 10, retryCost: 5, flushEvery: "50 millis" })
+        // This process loses Redis; a call fails once, retries on the local bucket, and succeeds.
+        proxy.cut()
+        let attempts = 0
+        const failOnce = Effect.suspend(() => ++attempts === 1 ? Effect.fail(new Busy({})) : Effect.succeed("ok"))
+        expect(yield* Retry.retry(failOnce, noDelay, { budget })).toBe("ok")
+        expect(attempts).toBe(2)
+        expect((yield* Metric.value(Metric.tagged(RedisStore.errors, "operation", "withdraw"))).count).toBeGreaterThan(0)
+        // Redis is back for this process; a first-attempt success then refunds 1 to the shared bucket,
+        // which shows when the flushes reach Redis again.
+        proxy.restore()
+        budget.unsafeSucceeded!(0)
+        yield* Effect.promise(() => until(async () => (await watch.get(key)) !== "0"))
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(RedisStore.layer({ url: proxy.url, prefix, timeout: "200 millis", connectTimeout: "5 seconds" }))
+      ))
+    } finally {
+      await proxy.close()
+    }
+    // The 1 token of the later success, and not the 5 the shared bucket never gave.
+    expect(await watch.get(key)).toBe("1")
   })
 
   it("rejects invalid options with a typed error naming the option, never printing the URL", () => {

@@ -1,3 +1,4 @@
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -63,6 +64,25 @@ const flushing = (flush: Effect.Effect<void>, every: Duration.Duration): Effect.
     Effect.asVoid(Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(every), flush))))
   )
 
+/**
+ * What a process sends with every batch, so that Redis applies a batch sent
+ * again at most once: an id of its own and the batch's number. The id comes
+ * from the platform's random UUIDs, not from Effect's Random, which tests
+ * (and some programs) seed alike in every process.
+ */
+const batchesOf = (key: string): { readonly seqKey: string; readonly next: () => number } => {
+  const seqKey = `${key}:batch:${globalThis.crypto.randomUUID()}`
+  let last = 0
+  return { seqKey, next: () => ++last }
+}
+
+/** A batch sent and not yet answered, kept to be sent again as it was. */
+interface Batch<A> {
+  readonly seq: number
+  readonly at: number
+  readonly content: A
+}
+
 export interface TokenBucketOptions extends RetryBudget.TokenBucketOptions, SharedOptions {
   readonly ttl?: Duration.DurationInput | undefined
 }
@@ -87,28 +107,41 @@ export const makeTokenBucket = (
       timeoutCost: plan.timeoutCost,
       successRefund: plan.successRefund
     })
+    const batches = batchesOf(key)
     let refund = 0
+    let pending: Batch<number> | undefined
     let lastKnown = plan.capacity
+    // Tokens the in-process bucket granted while Redis could not answer: a
+    // success gives them back to that bucket, never to the shared one.
+    let drawnLocally = 0
 
-    const flush = Effect.suspend(() => {
-      if (refund === 0) return Effect.void
-      const sent = refund
-      refund = 0
-      return call(store, "flush", () => client.erTokenRefund(key, plan.capacity, sent, ttl), Available).pipe(
-        Effect.match({
-          onFailure: () => {
-            refund = Math.min(plan.capacity, refund + sent)
-          },
-          onSuccess: (available) => {
-            lastKnown = available
-          }
-        })
-      )
+    const flush = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      // A batch unanswered for as long as the bucket lives may have been
+      // applied and forgotten by Redis: it is dropped rather than risk a
+      // second refund.
+      if (pending !== undefined && now - pending.at >= ttl) pending = undefined
+      if (pending === undefined) {
+        if (refund === 0) return Effect.void
+        pending = { seq: batches.next(), at: now, content: refund }
+        refund = 0
+      }
+      const batch = pending
+      const send = () => client.erTokenRefund(key, batches.seqKey, plan.capacity, batch.content, ttl, batch.seq)
+      return Effect.match(call(store, "flush", send, Available), {
+        onFailure: () => {},
+        onSuccess: (available) => {
+          pending = undefined
+          lastKnown = available
+        }
+      })
     })
     yield* flushing(flush, shared.flushEvery)
 
     const unsafeSucceeded = (spent: number) => {
-      refund = Math.min(plan.capacity, refund + plan.refundOf(spent))
+      const fromLocal = Math.min(spent, drawnLocally)
+      drawnLocally -= fromLocal
+      const toShared = spent > 0 ? spent - fromLocal : plan.refundOf(0)
+      refund = Math.min(plan.capacity, refund + toShared)
       if (shared.mode === "local") local.unsafeSucceeded?.(spent)
     }
 
@@ -118,7 +151,11 @@ export const makeTokenBucket = (
         const cost = plan.costOf(kind)
         return call(store, "withdraw", () => client.erTokenWithdraw(key, plan.capacity, cost, ttl), Granted).pipe(
           Effect.matchEffect({
-            onFailure: () => fallback(shared.mode, local, kind),
+            onFailure: () =>
+              Effect.map(fallback(shared.mode, local, kind), (granted) => {
+                if (shared.mode === "local" && Option.isSome(granted)) drawnLocally += granted.value
+                return granted
+              }),
             onSuccess: ([granted, available]) => {
               lastKnown = available
               return Effect.succeed(granted === 1 ? Option.some(cost) : Option.none())
@@ -143,6 +180,12 @@ export const makeTokenBucket = (
 
 export interface RatioOptions extends RetryBudget.RatioOptions, SharedOptions {}
 
+/** Requests made in one slot of a host's clock, and when the latest of them was. */
+interface SlotCount {
+  count: number
+  latest: number
+}
+
 /**
  * A ratio budget whose window is held in Redis: request counts are added up
  * in the process and sent by the flush fiber; a withdrawal is one script call.
@@ -162,20 +205,32 @@ export const makeRatio = (
       window: Duration.millis(plan.windowMillis),
       minPerSecond: plan.minPerSecond
     })
-    let requests = 0
+    const batches = batchesOf(key)
+    // Requests not sent yet, counted per slot of this host's clock, each
+    // slot with the time of its latest request.
+    const counts = new Map<number, SlotCount>()
+    let pending: Batch<ReadonlyArray<SlotCount>> | undefined
     let lastKnown: RetryBudget.Snapshot = { available: Math.floor(plan.reserve), capacity: Math.floor(plan.reserve) }
 
-    const send = (added: number) =>
-      call(store, added > 0 ? "flush" : "snapshot", () => client.erRatioFlush(key, ...args, added), RatioState)
-    const flush = Effect.suspend(() => {
-      if (requests === 0) return Effect.void
-      const sent = requests
-      requests = 0
-      return Effect.match(send(sent), {
-        onFailure: () => {
-          requests += sent
-        },
+    const send = (operation: string, batch: number, ageAndCount: ReadonlyArray<number>) =>
+      call(store, operation, () => client.erRatioFlush(key, batches.seqKey, ...args, batch, ...ageAndCount), RatioState)
+    const flush = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      // While Redis does not answer, counts older than the window are dropped.
+      for (const [slot, count] of counts) if (now - count.latest >= ttl) counts.delete(slot)
+      if (pending === undefined) {
+        if (counts.size === 0) return Effect.void
+        pending = { seq: batches.next(), at: now, content: [...counts.values()] }
+        counts.clear()
+      }
+      const batch = pending
+      // Sent with their ages, which Redis reads against its own clock;
+      // requests whose slot has left the window by now are left out.
+      const ageAndCount = batch.content.filter((slot) => now - slot.latest < ttl)
+        .flatMap((slot) => [Math.max(0, now - slot.latest), slot.count])
+      return Effect.match(send("flush", batch.seq, ageAndCount), {
+        onFailure: () => {},
         onSuccess: ([available, capacity]) => {
+          pending = undefined
           lastKnown = { available, capacity }
         }
       })
@@ -183,7 +238,13 @@ export const makeRatio = (
     yield* flushing(flush, shared.flushEvery)
 
     const unsafeRequest = (now: number) => {
-      requests++
+      const slot = plan.slotAt(now)
+      const count = counts.get(slot)
+      if (count === undefined) counts.set(slot, { count: 1, latest: now })
+      else {
+        count.count++
+        count.latest = Math.max(count.latest, now)
+      }
       if (shared.mode === "local") local.unsafeRequest?.(now)
     }
 
@@ -202,7 +263,7 @@ export const makeRatio = (
           })
         ),
       succeeded: () => Effect.void,
-      snapshot: Effect.match(send(0), {
+      snapshot: Effect.match(send("snapshot", 0, []), {
         onFailure: () => lastKnown,
         onSuccess: ([available, capacity]) => {
           lastKnown = { available, capacity }

@@ -32,11 +32,23 @@ redis.call('SET', KEYS[1], tostring(available), 'PX', ARGV[3])
 return { 1, tostring(available) }
 `
 
-// Token bucket refunds gathered in a process. ARGV: capacity, refund, ttl ms. Returns available.
-const TOKEN_REFUND = `
+// A batch a process sends is numbered; KEYS[2] holds the number of the last
+// batch of that process applied. A batch sent again because its answer did
+// not come in time (it may have been applied) is applied at most once.
+const FIRST_TIME = `
+local function first_time(seq_key, seq, ttl)
+  if seq <= tonumber(redis.call('GET', seq_key) or '0') then return false end
+  redis.call('SET', seq_key, string.format('%d', seq), 'PX', ttl)
+  return true
+end
+`
+
+// Token bucket refunds gathered in a process, as batch number ARGV[4].
+// ARGV: capacity, refund, ttl ms, batch. Returns available.
+const TOKEN_REFUND = `${FIRST_TIME}
 local capacity = tonumber(ARGV[1])
 local current = redis.call('GET', KEYS[1])
-if not current then return tostring(capacity) end
+if not first_time(KEYS[2], tonumber(ARGV[4]), ARGV[3]) or not current then return current or tostring(capacity) end
 local available = math.min(capacity, tonumber(current) + tonumber(ARGV[2]))
 redis.call('SET', KEYS[1], tostring(available), 'PX', ARGV[3])
 return tostring(available)
@@ -46,7 +58,8 @@ return tostring(available)
 // retries; fields that have left the window are deleted as they are met.
 const WINDOW = `${NOW}
 local function window(key, slot_ms, slots)
-  local slot = math.floor(now_ms() / slot_ms)
+  local now = now_ms()
+  local slot = math.floor(now / slot_ms)
   local fields = redis.call('HGETALL', key)
   local requests, retries = 0, 0
   for i = 1, #fields, 2 do
@@ -62,7 +75,7 @@ local function window(key, slot_ms, slots)
       redis.call('HDEL', key, name)
     end
   end
-  return slot, requests, retries
+  return slot, requests, retries, now
 end
 `
 
@@ -79,14 +92,25 @@ redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return { 1, available - 1, capacity }
 `
 
-// ARGV: slot ms, slots, percent, reserve, ttl ms, requests to add. Returns { available, capacity }.
-const RATIO_FLUSH = `${WINDOW}
-local slot, requests, retries = window(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
-local added = tonumber(ARGV[6])
-if added > 0 then
-  redis.call('HINCRBY', KEYS[1], 'q:' .. string.format('%d', slot), added)
+// Request counts gathered in a process, as batch number ARGV[6] (0: none, a
+// snapshot), each count with how long ago (ms) its requests were made: they
+// go to the slot they were made in, by the server's clock, and not at all
+// once that slot has left the window. ARGV: slot ms, slots, percent,
+// reserve, ttl ms, batch, then age ms and count pairs. Returns { available, capacity }.
+const RATIO_FLUSH = `${WINDOW}${FIRST_TIME}
+local slot_ms, slots = tonumber(ARGV[1]), tonumber(ARGV[2])
+local slot, requests, retries, now = window(KEYS[1], slot_ms, slots)
+local batch = tonumber(ARGV[6])
+if batch > 0 and first_time(KEYS[2], batch, ARGV[5]) then
+  for i = 7, #ARGV - 1, 2 do
+    local at = math.min(slot, math.floor((now - tonumber(ARGV[i])) / slot_ms))
+    local count = tonumber(ARGV[i + 1])
+    if at > slot - slots and count > 0 then
+      redis.call('HINCRBY', KEYS[1], 'q:' .. string.format('%d', at), count)
+      requests = requests + count
+    end
+  end
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
-  requests = requests + added
 end
 local capacity = math.floor(requests * tonumber(ARGV[3]) / 100 + tonumber(ARGV[4]))
 return { math.max(0, capacity - retries), capacity }
@@ -122,29 +146,32 @@ return out
 /** A client with the library's scripts defined on it. */
 export interface Scripted extends Redis {
   erTokenWithdraw(key: string, capacity: number, cost: number, ttl: number): Promise<unknown>
-  erTokenRefund(key: string, capacity: number, refund: number, ttl: number): Promise<unknown>
+  erTokenRefund(key: string, seqKey: string, capacity: number, refund: number, ttl: number, batch: number): Promise<unknown>
   erRatioWithdraw(key: string, slotMs: number, slots: number, percent: number, reserve: number, ttl: number): Promise<unknown>
   erRatioFlush(
     key: string,
+    seqKey: string,
     slotMs: number,
     slots: number,
     percent: number,
     reserve: number,
     ttl: number,
-    requests: number
+    batch: number,
+    ...ageAndCount: ReadonlyArray<number>
   ): Promise<unknown>
   erCooldownRecord(key: string, member: string, delayMs: number, channel: string): Promise<unknown>
   erCooldownAll(key: string): Promise<unknown>
 }
 
+/** Each script and the number of keys it takes. */
 const SCRIPTS = {
-  erTokenWithdraw: TOKEN_WITHDRAW,
-  erTokenRefund: TOKEN_REFUND,
-  erRatioWithdraw: RATIO_WITHDRAW,
-  erRatioFlush: RATIO_FLUSH,
-  erCooldownRecord: COOLDOWN_RECORD,
-  erCooldownAll: COOLDOWN_ALL
-}
+  erTokenWithdraw: [TOKEN_WITHDRAW, 1],
+  erTokenRefund: [TOKEN_REFUND, 2],
+  erRatioWithdraw: [RATIO_WITHDRAW, 1],
+  erRatioFlush: [RATIO_FLUSH, 2],
+  erCooldownRecord: [COOLDOWN_RECORD, 1],
+  erCooldownAll: [COOLDOWN_ALL, 1]
+} as const
 
 const defined = new WeakSet<Redis>()
 
@@ -156,7 +183,7 @@ const defined = new WeakSet<Redis>()
 export const scripted = (client: Redis): Scripted => {
   if (!defined.has(client)) {
     defined.add(client)
-    for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: 1, lua })
+    for (const [name, [lua, numberOfKeys]] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys, lua })
   }
   return client as Scripted
 }
