@@ -4,7 +4,8 @@
  * connections, Redis commands per call from INFO commandstats, and what a
  * retry does when Redis is killed, answers garbage, or comes back.
  */
-import { Cause, type Duration, Effect, Exit, Layer, Metric, Option, type Scope } from "effect"
+import { Cause, Config, ConfigProvider, type Duration, Effect, Exit, Layer, Metric, Option, type Scope } from "effect"
+import { inspect } from "node:util"
 import type { Redis } from "ioredis"
 import { beforeAll, expect, it } from "vitest"
 import { Retry, RetryBudget, RetryPolicy } from "../src/index.js"
@@ -319,5 +320,30 @@ describeRedis("RedisBudget against a real redis-server", () => {
     expect(() => RedisBudget.tokenBucket({ name: "x", capcity: 1 } as never)).toThrow(/capcity/)
     expect(() => RedisStore.layer({ url: "http://user:secret@example.com" })).toThrow(/redis\.url/)
     expect(() => RedisStore.layer({ url: "http://user:secret@example.com" })).not.toThrow(/secret/)
+    // A redis:// URL that does not parse (a port out of range) is the same typed error, not ioredis's TypeError with the URL.
+    const typo = () => RedisStore.layer({ url: "redis://app:s3cret@cache.internal:637900" })
+    expect(typo).toThrow(/redis\.url/)
+    expect(typo).not.toThrow(/s3cret/)
+  })
+
+  it("layerConfig: a bad REDIS_URL fails the layer with a typed error; a Config.redacted URL works", async () => {
+    const build = (layer: Layer.Layer<RedisStore.RedisStore, unknown>, env: Record<string, string>) =>
+      Effect.runPromiseExit(Effect.scoped(Layer.build(layer)).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+      ))
+    for (const url of ["127.0.0.1:6379", "redis://app:s3cret@cache.internal:637900"]) {
+      const exit = await build(RedisStore.layerConfig({ url: Config.string("REDIS_URL") }), { REDIS_URL: url })
+      expect(Exit.isFailure(exit) && !Cause.isDie(exit.cause)).toBe(true)
+      if (Exit.isFailure(exit)) {
+        expect(Cause.failureOption(exit.cause).pipe(Option.getOrThrow)).toMatchObject({ _tag: "InvalidRetryPolicy", field: "redis.url" })
+        expect(inspect(exit, { depth: 10 })).not.toMatch(/s3cret/)
+      }
+    }
+    const prefix = freshPrefix()
+    const exit = await build(
+      RedisStore.layerConfig({ url: Config.redacted("REDIS_URL"), prefix: Config.succeed(prefix) }),
+      { REDIS_URL: server.url }
+    )
+    expect(Exit.isSuccess(exit)).toBe(true)
   })
 })

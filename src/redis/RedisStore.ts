@@ -9,12 +9,15 @@
  * @since 0.1.0
  */
 import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Metric from "effect/Metric"
+import type * as Redacted from "effect/Redacted"
 import type { RedisOptions } from "ioredis"
+import type { InvalidRetryPolicy } from "../RetryPolicy.js"
 import * as internal from "./internal/store.js"
 
 /**
@@ -31,8 +34,11 @@ import * as internal from "./internal/store.js"
  * @category models
  */
 export interface Options {
-  /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. Default `redis://127.0.0.1:6379`. */
-  readonly url?: string | undefined
+  /**
+   * `redis://[user:password@]host:port[/db]` or `rediss://` for TLS, plain or
+   * `Redacted` (as `Config.redacted` reads it). Default `redis://127.0.0.1:6379`.
+   */
+  readonly url?: string | Redacted.Redacted<string> | undefined
   /** Prepended to every key and channel. Default `"effect-retry:"`. */
   readonly prefix?: string | undefined
   /** The time limit of each Redis call. Default 200 ms. */
@@ -106,7 +112,9 @@ export const layer = (options: Options = {}): Layer.Layer<RedisStore> =>
 
 /**
  * `layer` with its options read from configuration, for example
- * `Config.redacted("REDIS_URL")` for the URL.
+ * `Config.redacted("REDIS_URL")` for the URL, which may hold a password. An
+ * option that is read but invalid (a URL without `redis://`) fails the layer
+ * with `InvalidRetryPolicy` naming it.
  *
  * @example
  * ```ts
@@ -114,7 +122,7 @@ export const layer = (options: Options = {}): Layer.Layer<RedisStore> =>
  * import { RedisStore } from "effect-retry/redis"
  *
  * const RedisLive = RedisStore.layerConfig({
- *   url: Config.string("REDIS_URL"),
+ *   url: Config.redacted("REDIS_URL"),
  *   prefix: Config.withDefault(Config.string("REDIS_PREFIX"), "effect-retry:")
  * })
  * ```
@@ -124,8 +132,8 @@ export const layer = (options: Options = {}): Layer.Layer<RedisStore> =>
  */
 export const layerConfig = (
   options: Config.Config.Wrap<Pick<Options, "url" | "prefix">>
-): Layer.Layer<RedisStore, import("effect/ConfigError").ConfigError> =>
-  Layer.scoped(RedisStore, Effect.flatMap(Config.unwrap(options), internal.makeStore))
+): Layer.Layer<RedisStore, ConfigError.ConfigError | InvalidRetryPolicy> =>
+  Layer.scoped(RedisStore, Effect.flatMap(Config.unwrap(options), internal.makeStoreFrom))
 
 /**
  * Counts Redis calls that failed, timed out or answered something unexpected,

@@ -3,9 +3,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Metric from "effect/Metric"
+import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Schema from "effect/Schema"
 import { Redis, type RedisOptions } from "ioredis"
+import { InvalidRetryPolicy } from "../../internal/errors.js"
 import * as Validate from "../../internal/validate.js"
 import * as RetryLog from "../../RetryLog.js"
 import type * as RedisStore from "../RedisStore.js"
@@ -115,6 +117,39 @@ const open = (url: string, options: RedisOptions): Redis => {
 const connect = (client: Redis, limit: Duration.Duration): Effect.Effect<void> =>
   Effect.ignore(Effect.timeout(Effect.tryPromise(() => client.connect()), limit))
 
+const isUrl = (text: string): boolean => {
+  try {
+    new URL(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The URL to connect to, plain or `Redacted`. One that is not a redis:// or
+ * rediss:// URL, or that does not parse (a port out of range), is refused
+ * here with a typed error that never holds it: ioredis would throw a
+ * TypeError carrying the whole URL, password included.
+ */
+const redisUrl = (value: string | Redacted.Redacted<string> | undefined): string => {
+  const url = Redacted.isRedacted(value) ? Redacted.value(value) : value ?? "redis://127.0.0.1:6379"
+  if (typeof url !== "string" || !/^rediss?:\/\//.test(url) || !isUrl(url)) {
+    throw Validate.invalid("redis.url", "a value that is not a redis:// or rediss:// URL", "a redis:// or rediss:// URL")
+  }
+  return url
+}
+
+/** `makeStore` for options read from configuration: a bad option fails the effect instead of throwing. */
+export const makeStoreFrom = (options: StoreOptions): Effect.Effect<Store, InvalidRetryPolicy, Scope.Scope> =>
+  Effect.flatten(Effect.try({
+    try: () => makeStore(options),
+    catch: (error) => {
+      if (error instanceof InvalidRetryPolicy) return error
+      throw error
+    }
+  }))
+
 /**
  * Opens the connection and waits (at most `connectTimeout`) for it. A Redis
  * that is down at start is not an error: the client keeps reconnecting and the
@@ -122,10 +157,7 @@ const connect = (client: Redis, limit: Duration.Duration): Effect.Effect<void> =
  */
 export const makeStore = (options: StoreOptions): Effect.Effect<Store, never, Scope.Scope> => {
   Validate.knownKeys("redis", Validate.record("redis", options), ["url", "prefix", "timeout", "connectTimeout", "redis"])
-  const url = options.url ?? "redis://127.0.0.1:6379"
-  if (typeof url !== "string" || !/^rediss?:\/\//.test(url)) {
-    throw Validate.invalid("redis.url", "a value that is not a redis:// or rediss:// URL", "a redis:// or rediss:// URL")
-  }
+  const url = redisUrl(options.url)
   const prefix = options.prefix ?? "effect-retry:"
   if (typeof prefix !== "string") throw Validate.invalid("redis.prefix", prefix, "a string")
   const timeoutMillis = Validate.millisAbove("redis.timeout", options.timeout ?? "200 millis", 0)
