@@ -142,6 +142,38 @@ describe("the durations the library prints are accepted back", () => {
       }
     }))
 
+  it.effect("the compound forms of the CLI and Duration.format: \"1m\", \"1m 30s\", \"1s 500ms\", \"2d 3h\"", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [string, number]> = [
+        ["1m", 60_000],
+        ["1m 30s", 90_000],
+        ["1m 30.25s", 90_250],
+        ["1s 500ms", 1500],
+        ["1m30s", 90_000],
+        ["1h 2m 3s", 3_723_000],
+        ["2d 3h", 183_600_000],
+        ["1ms 500000ns", 1.5],
+        ["250us", 0.25]
+      ]
+      for (const [text, millis] of cases) {
+        const decoded = Duration.toMillis((yield* RetryPolicy.decode({ maxDelay: text })).maxDelay)
+        expect({ text, millis: decoded }).toEqual({ text, millis })
+      }
+      for (const millis of [60_000, 90_000, 1500, 3_723_000, 183_600_000]) {
+        const printed = Duration.format(Duration.millis(millis))
+        const decoded = Duration.toMillis((yield* RetryPolicy.decode({ maxDelay: printed })).maxDelay)
+        expect({ printed, millis: decoded }).toEqual({ printed, millis })
+      }
+    }))
+
+  it.effect("a short form with a unit twice, out of order or unknown is rejected", () =>
+    Effect.gen(function*() {
+      for (const text of ["30s 1m", "1s 1s", "1m30", "1sm", "ms", "1 min", "1e3s", "-1m"]) {
+        const error = yield* Effect.flip(RetryPolicy.decode({ maxDelay: text }))
+        expect({ text, field: error.field }).toEqual({ text, field: "maxDelay" })
+      }
+    }))
+
   it.effect("RETRY_BASE_DELAY=250ms through Config.nested", () =>
     Effect.gen(function*() {
       const policy = yield* Effect.withConfigProvider(

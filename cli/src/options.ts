@@ -20,7 +20,7 @@ import { CliFailure, USAGE } from "./errors.js"
 
 const NUMBER = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/
 
-const DURATION_HELP = "A duration such as \"500ms\", \"1.5s\", \"500 millis\" or \"2 seconds\", or an integer of milliseconds."
+const DURATION_HELP = "A duration such as \"500ms\", \"1.5s\", \"1m 30s\", \"500 millis\" or \"2 seconds\", or an integer of milliseconds."
 
 const text = (name: string, pseudoName: string, description: string) =>
   Options.text(valueFlag(name, pseudoName)).pipe(

@@ -296,6 +296,35 @@ describe.concurrent("effect-retry explain", () => {
     const closed = (svg.match(/<\/(svg|text|title)>/g) ?? []).length
     expect(opened).toBe(closed)
   })
+
+  it("the default Retry-After maximum, as printed (\"Hints up to 1m\"), is a valid --retry-after-max", async () => {
+    const first = await inProcess(["explain"])
+    expect(first.code).toBe(0)
+    const printed = /Hints up to (\S+) are honoured/.exec(first.stdout.replace(/\s+/g, " "))![1]!
+    expect(printed).toBe("1m")
+    const again = await inProcess(["explain", "--retry-after-max", printed])
+    expect(again.stderr).toBe("")
+    expect(again.code).toBe(0)
+  })
+
+  it("a cap of 90 seconds, as printed in the backoff line (\"1m 30s\"), is a valid --max-delay", async () => {
+    const first = await inProcess(["explain", "--max-delay", "90 seconds"])
+    expect(first.code).toBe(0)
+    const printed = /every delay capped at (.+)$/m.exec(first.stdout)![1]!
+    expect(printed).toBe("1m 30s")
+    const again = await inProcess(["explain", "--max-delay", printed])
+    expect(again.stderr).toBe("")
+    expect(again.code).toBe(0)
+  })
+
+  it("the cap as the base-delay warning prints it (Effect's \"1s 500ms\") is a valid --max-delay", async () => {
+    const first = await inProcess(["explain", "--base-delay", "2s", "--max-delay", "1500ms"])
+    const printed = /so every delay is the cap \((.+)\)\.$/m.exec(first.stderr)![1]!
+    expect(printed).toBe("1s 500ms")
+    const again = await inProcess(["explain", "--max-delay", printed])
+    expect(again.stderr).toBe("")
+    expect(again.code).toBe(0)
+  })
 })
 
 describe("explain's bands contain what the library draws", () => {

@@ -49,18 +49,53 @@ const UNIT_MILLIS: Record<string, number> = {
   minute: 60_000,
   hour: 3_600_000,
   day: 86_400_000,
-  week: 604_800_000,
-  ms: 1,
-  s: 1000
+  week: 604_800_000
 }
 
 const EFFECT_DURATION = /^\s*(\d+(?:\.\d+)?)\s+(nano|micro|milli|second|minute|hour|day|week)s?\s*$/
-/** The forms the library prints itself (`RetryEvent.formatDelay`, the CLI): "500ms", "1.2s", "8s". */
-const SHORT_DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$/
 const MILLIS_STRING = /^\s*(\d+)\s*$/
 
-export const DURATION_ALLOWED =
-  "a non-negative duration: a Duration, milliseconds as a number, or a string such as \"500 millis\", \"500ms\" or \"1.5s\""
+/**
+ * The units of the short forms, largest first, with their milliseconds. These
+ * are the forms the library and the CLI print ("500ms", "1.2s", "1m 30s") and
+ * Effect's `Duration.format` ("1s 500ms", "2d 3h").
+ */
+const SHORT_UNITS: ReadonlyArray<readonly [unit: string, millis: number]> = [
+  ["d", 86_400_000],
+  ["h", 3_600_000],
+  ["m", 60_000],
+  ["s", 1000],
+  ["ms", 1],
+  ["us", 1e-3],
+  ["ns", 1e-6]
+]
+
+/** One `<number><unit>` part of a short form; `ms` is tried before `m`, and a unit ends at a non-letter. */
+const SHORT_PART = /\s*(\d+(?:\.\d+)?)\s*(ms|us|ns|d|h|m|s)(?![a-z])\s*/y
+
+/**
+ * The milliseconds of a short form: one or more parts, each unit at most once
+ * and largest first ("1m 30s", "1h30m", but not "30s 1m" or "1s 1s").
+ */
+const shortMillis = (text: string): number | undefined => {
+  let millis = 0
+  let position = 0
+  let smallest = -1
+  while (position < text.length) {
+    SHORT_PART.lastIndex = position
+    const part = SHORT_PART.exec(text)
+    if (part === null) return undefined
+    const rank = SHORT_UNITS.findIndex(([unit]) => unit === part[2])
+    if (rank <= smallest) return undefined
+    smallest = rank
+    millis += Number(part[1]) * SHORT_UNITS[rank]![1]
+    position = SHORT_PART.lastIndex
+  }
+  return position === 0 ? undefined : millis
+}
+
+export const DURATION_ALLOWED = "a non-negative duration: a Duration, milliseconds as a number, " +
+  "or a string such as \"500 millis\", \"500ms\", \"1.5s\" or \"1m 30s\""
 
 /**
  * A duration in milliseconds, computed without `Duration.decode` (which
@@ -80,8 +115,12 @@ const anyMillis = (value: unknown): number | undefined => {
   if (typeof value === "bigint") return value < BigInt(0) ? undefined : finiteOrUndefined(Number(value) / 1e6)
   if (typeof value === "string") {
     const digits = MILLIS_STRING.exec(value)
-    const unit = digits === null ? EFFECT_DURATION.exec(value) ?? SHORT_DURATION.exec(value) : null
-    const millis = digits !== null ? Number(digits[1]) : unit !== null ? Number(unit[1]) * UNIT_MILLIS[unit[2]!]! : NaN
+    const unit = digits === null ? EFFECT_DURATION.exec(value) : null
+    const millis = digits !== null
+      ? Number(digits[1])
+      : unit !== null
+      ? Number(unit[1]) * UNIT_MILLIS[unit[2]!]!
+      : shortMillis(value) ?? NaN
     return Number.isFinite(millis) ? millis : undefined
   }
   if (Array.isArray(value) && value.length === 2) {
