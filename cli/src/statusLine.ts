@@ -74,7 +74,10 @@ export const layer = (
     const countdown = yield* Ref.make(Option.none<Fiber.RuntimeFiber<unknown>>())
     const shown = yield* Ref.make(false)
 
-    const show = (line: string) => Effect.zipRight(write(`${CLEAR_LINE}${indent}${line}`), Ref.set(shown, true))
+    // Marked as shown before the text goes out: a Terminal's display may not be
+    // interruptible (platform-node's is not), so a countdown stopped during its
+    // write still puts the text on screen, and `erase` must know to clear it.
+    const show = (line: string) => Effect.zipRight(Ref.set(shown, true), write(`${CLEAR_LINE}${indent}${line}`))
     const erase = Effect.flatMap(
       Ref.getAndSet(shown, false),
       (visible) => (visible ? write(CLEAR_LINE) : Effect.void)

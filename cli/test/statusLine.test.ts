@@ -1,7 +1,13 @@
-import { Duration, Option } from "effect"
-import { RetryEvent } from "effect-retry"
-import { describe, expect, it } from "vitest"
-import { countdownText } from "../src/statusLine.js"
+/**
+ * The CLI's status line (cli/src/statusLine.ts): the countdown text, and the
+ * line and the `describe` lines it keeps above it, driven by Retry.retry with
+ * a recording Terminal.
+ */
+import * as Terminal from "@effect/platform/Terminal"
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Layer, Option } from "effect"
+import { Retry, Retryable, RetryEvent, RetryLog, RetryPolicy } from "effect-retry"
+import { CLEAR_LINE, countdownText, layer as statusLine } from "../src/statusLine.js"
 
 describe("the status line's countdown", () => {
   it("says a wait comes from a cool-down another call received, as it counts down", () => {
@@ -30,4 +36,47 @@ describe("the status line's countdown", () => {
     expect(countdownText(event, 500)).toBe("retrying in 500ms (attempt 2)")
     expect(countdownText(event, 0)).toBe("attempt 2 in progress")
   })
+})
+
+class Unavailable extends Retryable.TaggedError("Unavailable")<{ readonly n: number }> {}
+
+/**
+ * A Terminal that records what is displayed. `async: true` displays as
+ * @effect/platform-node's Terminal does: `stdout.write` with a callback,
+ * uninterruptible, so the fiber resumes after the text is out.
+ */
+const recordingTerminal = (options: { readonly tty: boolean; readonly async?: boolean }) => {
+  const out: Array<string> = []
+  const terminal = {
+    columns: Effect.succeed(80),
+    rows: Effect.succeed(24),
+    isTTY: Effect.succeed(options.tty),
+    readInput: Effect.die("no input"),
+    readLine: Effect.die("no input"),
+    display: (text: string) =>
+      options.async === true
+        ? Effect.uninterruptible(Effect.async<void>((resume) => {
+          out.push(text)
+          setImmediate(() => resume(Effect.void))
+        }))
+        : Effect.sync(() => void out.push(text))
+  } as unknown as Terminal.Terminal
+  return { out, layer: Layer.succeed(Terminal.Terminal, terminal) }
+}
+
+describe("the status line when a call ends", () => {
+  it.effect("a retry with no delay that succeeds leaves no status text on the terminal (platform-node's display)", () =>
+    Effect.gen(function*() {
+      const { layer, out } = recordingTerminal({ tty: true, async: true })
+      let n = 0
+      const call = Effect.suspend(() => ++n === 1 ? Effect.fail(new Unavailable({ n })) : Effect.succeed("ok"))
+      yield* call.pipe(
+        Retry.retry(RetryPolicy.make({ jitter: "none", baseDelay: 0 })),
+        RetryLog.off,
+        Effect.provide(statusLine({ tty: true }).pipe(Layer.provide(layer)))
+      )
+      // Whatever was drawn, the last thing written erases it.
+      expect(out.length).toBeGreaterThan(0)
+      expect(out[out.length - 1]).toBe(CLEAR_LINE)
+    }))
 })
