@@ -33,7 +33,11 @@ export interface StatusLineOptions {
   /**
    * A line kept above the status line when an attempt fails, such as what the
    * attempt got ("503 Service Unavailable"); nothing when it returns undefined.
-   * Called for every failed attempt, the last one of a call that gives up included.
+   * Called once for every attempt that failed with an error, the last one of a
+   * call that gives up included. Not called for a first attempt that waits
+   * for a cool-down (nothing failed yet), nor for a call that is interrupted
+   * or dies: the attempt cut short got no error, and the error its `GaveUp`
+   * carries is an earlier attempt's, already described.
    */
   readonly describe?: ((attempt: number, error: unknown) => string | undefined) | undefined
   /** Run after an attempt's line is printed: the demo prints the log lines of that attempt here. */
@@ -87,8 +91,15 @@ export const layer = (
       Option.match({ onNone: () => Effect.void, onSome: (fiber) => Fiber.interrupt(fiber) })
     )
     const println = (line: string) => write(`${indent}${line}\n`)
-    const history = (attempt: number, error: unknown) => {
-      const line = options.describe?.(attempt, error)
+    /** The attempt whose error `event` carries, if it is that attempt's own (see `describe`). */
+    const failedAttempt = (event: RetryEvent.Retrying | RetryEvent.GaveUp): number | undefined => {
+      const attempt = event._tag === "Retrying" ? event.attempt : event.attempts
+      const cutShort = event._tag === "GaveUp" && (event.reason === "interrupted" || event.reason === "defect")
+      return attempt >= 1 && !cutShort ? attempt : undefined
+    }
+    const history = (event: RetryEvent.Retrying | RetryEvent.GaveUp) => {
+      const attempt = failedAttempt(event)
+      const line = attempt === undefined ? undefined : options.describe?.(attempt, event.error)
       return Effect.zipRight(line === undefined ? Effect.void : println(line), options.afterAttempt ?? Effect.void)
     }
 
@@ -111,25 +122,25 @@ export const layer = (
         case "Retrying":
           return stop.pipe(
             Effect.zipRight(erase),
-            Effect.zipRight(history(event.attempt, event.error)),
+            Effect.zipRight(history(event)),
             Effect.zipRight(Effect.forkIn(runCountdown(event), scope)),
             Effect.flatMap((fiber) => Ref.set(countdown, Option.some(fiber)))
           )
         case "Succeeded":
           return Effect.zipRight(stop, erase)
         case "GaveUp":
-          return stop.pipe(Effect.zipRight(erase), Effect.zipRight(history(event.attempts, event.error)))
+          return stop.pipe(Effect.zipRight(erase), Effect.zipRight(history(event)))
       }
     }
 
     const plain = (event: RetryEvent.RetryEvent): Effect.Effect<void> => {
       switch (event._tag) {
         case "Retrying":
-          return Effect.zipRight(history(event.attempt, event.error), println(RetryEvent.format(event)))
+          return Effect.zipRight(history(event), println(RetryEvent.format(event)))
         case "Succeeded":
           return println(RetryEvent.format(event))
         case "GaveUp":
-          return Effect.zipRight(history(event.attempts, event.error), println(RetryEvent.format(event)))
+          return Effect.zipRight(history(event), println(RetryEvent.format(event)))
       }
     }
 

@@ -5,8 +5,8 @@
  */
 import * as Terminal from "@effect/platform/Terminal"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Option } from "effect"
-import { Retry, Retryable, RetryEvent, RetryLog, RetryPolicy } from "effect-retry"
+import { Duration, Effect, Fiber, Layer, Option, TestClock } from "effect"
+import { Retry, Retryable, RetryCooldown, RetryEvent, RetryLog, RetryPolicy } from "effect-retry"
 import { CLEAR_LINE, countdownText, layer as statusLine } from "../src/statusLine.js"
 
 describe("the status line's countdown", () => {
@@ -64,6 +64,8 @@ const recordingTerminal = (options: { readonly tty: boolean; readonly async?: bo
   return { out, layer: Layer.succeed(Terminal.Terminal, terminal) }
 }
 
+const policy = RetryPolicy.make({ jitter: "none", maxAttempts: 3, baseDelay: "1 second" })
+
 describe("the status line when a call ends", () => {
   it.effect("a retry with no delay that succeeds leaves no status text on the terminal (platform-node's display)", () =>
     Effect.gen(function*() {
@@ -78,5 +80,105 @@ describe("the status line when a call ends", () => {
       // Whatever was drawn, the last thing written erases it.
       expect(out.length).toBeGreaterThan(0)
       expect(out[out.length - 1]).toBe(CLEAR_LINE)
+    }))
+})
+
+describe("describe is told what each attempt got", () => {
+  const describeCalls = () => {
+    const calls: Array<string> = []
+    const describe = (attempt: number, error: unknown) => {
+      const line = `attempt ${attempt}: ${error instanceof Unavailable ? `Unavailable #${error.n}` : String(error)}`
+      calls.push(line)
+      return line
+    }
+    return { calls, describe }
+  }
+
+  it.effect("attempt 2 died with a defect: it is not described with attempt 1's error", () =>
+    Effect.gen(function*() {
+      const { layer } = recordingTerminal({ tty: true })
+      const { calls, describe } = describeCalls()
+      let n = 0
+      const call = Effect.suspend(() => ++n === 1 ? Effect.fail(new Unavailable({ n })) : Effect.die("boom"))
+      const fiber = yield* Effect.fork(Effect.exit(call.pipe(
+        Retry.retry(policy),
+        RetryLog.off,
+        Effect.provide(statusLine({ tty: true, describe }).pipe(Layer.provide(layer)))
+      )))
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber)
+      // Attempt 2 got no error: its GaveUp carries attempt 1's, which was described when it was retried.
+      expect(calls).toEqual(["attempt 1: Unavailable #1"])
+    }))
+
+  it.effect("interrupted during the backoff: attempt 1's line is printed once, not twice", () =>
+    Effect.gen(function*() {
+      const { layer, out } = recordingTerminal({ tty: false })
+      const { describe } = describeCalls()
+      let n = 0
+      const call = Effect.suspend(() => Effect.fail(new Unavailable({ n: ++n })))
+      const fiber = yield* Effect.fork(call.pipe(
+        Retry.retry(policy),
+        RetryLog.off,
+        Effect.provide(statusLine({ tty: false, describe }).pipe(Layer.provide(layer)))
+      ))
+      yield* TestClock.adjust("500 millis")
+      yield* Fiber.interrupt(fiber)
+      yield* TestClock.adjust("10 millis")
+      expect(out.filter((line) => line === "attempt 1: Unavailable #1\n")).toHaveLength(1)
+    }))
+
+  it.effect("interrupted during attempt 2: only attempt 1, which failed, is described", () =>
+    Effect.gen(function*() {
+      const { layer } = recordingTerminal({ tty: true })
+      const { calls, describe } = describeCalls()
+      let n = 0
+      const call = Effect.suspend(() => ++n === 1 ? Effect.fail(new Unavailable({ n })) : Effect.never)
+      const fiber = yield* Effect.fork(call.pipe(
+        Retry.retry(policy),
+        RetryLog.off,
+        Effect.provide(statusLine({ tty: true, describe }).pipe(Layer.provide(layer)))
+      ))
+      yield* TestClock.adjust("2 seconds")
+      yield* Fiber.interrupt(fiber)
+      yield* TestClock.adjust("10 millis")
+      expect(calls).toEqual(["attempt 1: Unavailable #1"])
+    }))
+
+  it.effect("a call that gives up describes its last attempt with that attempt's error", () =>
+    Effect.gen(function*() {
+      const { layer, out } = recordingTerminal({ tty: false })
+      const { describe } = describeCalls()
+      let n = 0
+      const call = Effect.suspend(() => Effect.fail(new Unavailable({ n: ++n })))
+      const fiber = yield* Effect.fork(Effect.exit(call.pipe(
+        Retry.retry(policy),
+        RetryLog.off,
+        Effect.provide(statusLine({ tty: false, describe }).pipe(Layer.provide(layer)))
+      )))
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber)
+      expect(out.filter((line) => line.startsWith("attempt "))).toEqual([
+        "attempt 1: Unavailable #1\n",
+        "attempt 2: Unavailable #2\n",
+        "attempt 3: Unavailable #3\n"
+      ])
+    }))
+
+  it.effect("a first attempt waiting for a cool-down has not failed: describe is not called for attempt 0", () =>
+    Effect.gen(function*() {
+      const { layer } = recordingTerminal({ tty: false })
+      const { calls, describe } = describeCalls()
+      const cooldown = yield* RetryCooldown.make
+      yield* cooldown.record("api", Duration.seconds(2))
+      const fiber = yield* Effect.fork(Effect.succeed("ok").pipe(
+        Retry.retry(policy, { cooldown: { key: "api", firstAttempts: true } }),
+        RetryLog.off,
+        Effect.provideService(RetryCooldown.RetryCooldown, cooldown),
+        Effect.provide(statusLine({ tty: false, describe }).pipe(Layer.provide(layer)))
+      ))
+      yield* TestClock.adjust("5 seconds")
+      yield* Fiber.join(fiber)
+      expect(calls).toEqual([])
     }))
 })
