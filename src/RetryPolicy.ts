@@ -365,9 +365,11 @@ export const toSchedule: <E = unknown>(
  * range such as `0.75..1.25`), `MAX_ELAPSED`, `RETRY_AFTER_MAX` and
  * `RETRY_AFTER_WHEN_ABOVE_MAX` (`fail`, `clamp` or `ignore`), each optional
  * with the defaults of `make`. Durations are Effect duration strings
- * ("500 millis"), the short forms the library prints ("500ms", "1.2s") or
- * integers of milliseconds. Values are decoded by `FromOptions`, as in `make`. A bad value fails with a
- * `ConfigError` that names the key. Nest it to add a prefix.
+ * ("500 millis"), the short forms the library prints ("500ms", "1.2s",
+ * "1m 30s") or integers of milliseconds. Values are decoded by `FromOptions`,
+ * as in `make`. A bad value fails with a `ConfigError` that names the key; an
+ * empty (or blank) value is such an error too, saying it is empty, never read
+ * as 0. Nest it to add a prefix.
  *
  * @example
  * ```ts

@@ -361,6 +361,16 @@ describe("RetryPolicy.config", () => {
     ConfigProvider.fromMap(new Map(entries), { pathDelim })
 
   const nested = Config.nested(RetryPolicy.config, "RETRY")
+  const envKeys = [
+    "MAX_ATTEMPTS",
+    "BASE_DELAY",
+    "MAX_DELAY",
+    "FACTOR",
+    "JITTER",
+    "MAX_ELAPSED",
+    "RETRY_AFTER_MAX",
+    "RETRY_AFTER_WHEN_ABOVE_MAX"
+  ]
 
   it.effect("reads every key", () =>
     Effect.gen(function*() {
@@ -450,6 +460,25 @@ describe("RetryPolicy.config", () => {
         expect(String(error)).toContain(key)
       }))
   }
+
+  // A shell's `RETRY_MAX_ATTEMPTS=` is an empty string: Config.integer read it as 0 ("got 0").
+  for (const key of envKeys) {
+    for (const value of ["", " "]) {
+      it.effect(`RETRY_${key}=${JSON.stringify(value)} fails with a ConfigError saying the value is empty`, () =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip(Effect.withConfigProvider(nested, provider([[`RETRY_${key}`, value]])))
+          expect(ConfigError.isConfigError(error)).toBe(true)
+          expect(String(error)).toContain(`RETRY.${key}`)
+          expect(String(error)).toMatch(/expected .+, got an empty value"\)$/)
+        }))
+    }
+  }
+
+  it.effect("a value that is not a number is quoted: MAX_ATTEMPTS=three", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.withConfigProvider(nested, provider([["RETRY_MAX_ATTEMPTS", "three"]])))
+      expect(String(error)).toContain("expected an integer >= 1, got \"three\"")
+    }))
 
   it.effect("the ConfigError for MAX_ATTEMPTS=0 says what is allowed", () =>
     Effect.gen(function*() {

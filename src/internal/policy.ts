@@ -157,35 +157,53 @@ const configKeys: Record<string, string> = {
 const keyOf = (field: string): string =>
   configKeys[field] ?? configKeys[field.split(".")[0]!] ?? field
 
+/**
+ * A number when the text is one (as `Config.number` reads it), otherwise the
+ * text, so that the message quotes what was given. Blank text is not 0.
+ */
+const numeric = (text: string): number | string => {
+  const n = Number(text)
+  return text.trim() === "" || Number.isNaN(n) ? text : n
+}
+
 /** The body of `RetryPolicy.config`. */
 export const config: Config.Config<RetryPolicy.RetryPolicy> = Config.all({
-  maxAttempts: Config.option(Config.integer("MAX_ATTEMPTS")),
+  maxAttempts: Config.option(Config.string("MAX_ATTEMPTS")),
   baseDelay: Config.option(Config.string("BASE_DELAY")),
   maxDelay: Config.option(Config.string("MAX_DELAY")),
-  factor: Config.option(Config.number("FACTOR")),
+  factor: Config.option(Config.string("FACTOR")),
   jitter: Config.option(Config.string("JITTER")),
   maxElapsed: Config.option(Config.string("MAX_ELAPSED")),
   retryAfterMax: Config.option(Config.string("RETRY_AFTER_MAX")),
   whenAboveMax: Config.option(Config.string("RETRY_AFTER_WHEN_ABOVE_MAX"))
 }).pipe(
   Config.mapOrFail((values) => {
+    const given: Record<string, string | undefined> = {
+      MAX_ATTEMPTS: Option.getOrUndefined(values.maxAttempts),
+      BASE_DELAY: Option.getOrUndefined(values.baseDelay),
+      MAX_DELAY: Option.getOrUndefined(values.maxDelay),
+      FACTOR: Option.getOrUndefined(values.factor),
+      JITTER: Option.getOrUndefined(values.jitter),
+      MAX_ELAPSED: Option.getOrUndefined(values.maxElapsed),
+      RETRY_AFTER_MAX: Option.getOrUndefined(values.retryAfterMax),
+      RETRY_AFTER_WHEN_ABOVE_MAX: Option.getOrUndefined(values.whenAboveMax)
+    }
     const options = {
-      maxAttempts: Option.getOrUndefined(values.maxAttempts),
-      baseDelay: Option.getOrUndefined(values.baseDelay),
-      maxDelay: Option.getOrUndefined(values.maxDelay),
-      factor: Option.getOrUndefined(values.factor),
-      jitter: Option.getOrUndefined(values.jitter),
-      maxElapsed: Option.getOrUndefined(values.maxElapsed),
-      retryAfter: {
-        max: Option.getOrUndefined(values.retryAfterMax),
-        whenAboveMax: Option.getOrUndefined(values.whenAboveMax)
-      }
+      maxAttempts: Option.getOrUndefined(Option.map(values.maxAttempts, numeric)),
+      baseDelay: given.BASE_DELAY,
+      maxDelay: given.MAX_DELAY,
+      factor: Option.getOrUndefined(Option.map(values.factor, numeric)),
+      jitter: given.JITTER,
+      maxElapsed: given.MAX_ELAPSED,
+      retryAfter: { max: given.RETRY_AFTER_MAX, whenAboveMax: given.RETRY_AFTER_WHEN_ABOVE_MAX }
     }
     // The ConfigError's path names the key (Config.nested adds its prefix before it).
-    return Either.mapLeft(
-      resolveEither(options),
-      (error) => ConfigError.InvalidData([keyOf(error.field)], `expected ${error.allowed}, got ${error.value}`)
-    )
+    // An empty value (`RETRY_MAX_ATTEMPTS=`) is rejected by every option; it is said to be empty.
+    return Either.mapLeft(resolveEither(options), (error) => {
+      const key = keyOf(error.field)
+      const empty = given[key]?.trim() === ""
+      return ConfigError.InvalidData([key], `expected ${error.allowed}, got ${empty ? "an empty value" : error.value}`)
+    })
   })
 )
 
