@@ -76,11 +76,13 @@ describeRedis("RedisBudget against a real redis-server", () => {
       yield* budget.succeeded(100)
       expect(yield* eventually(budget.snapshot, (s) => s.available === 20)).toEqual({ available: 20, capacity: 20 })
     }))
-    // Every key has a TTL: the bucket, and the number of the last batch of refunds this process sent.
+    // Every key has a TTL: the bucket, the number of the last batch of refunds this process sent,
+    // and what its last withdrawals took.
     const keys = (await watch.keys(`${prefix}*`)).sort()
-    expect(keys).toHaveLength(2)
+    expect(keys).toHaveLength(3)
     expect(keys[0]).toBe(`${prefix}budget:api`)
     expect(keys[1]).toMatch(new RegExp(`^${prefix}budget:api:batch:[0-9a-f-]{36}$`))
+    expect(keys[2]).toMatch(new RegExp(`^${prefix}budget:api:withdrawals:[0-9a-f-]{36}$`))
     for (const key of keys) expect(await watch.pttl(key)).toBeGreaterThan(0)
   })
 
@@ -136,7 +138,8 @@ describeRedis("RedisBudget against a real redis-server", () => {
       const retry = commandsBetween(afterSuccesses, afterRetry)
       // One script call (EVAL the first time on a connection); the rest ran inside it.
       expect(scriptCalls(retry)).toBe(1)
-      expect([...retry.keys()].every((name) => ["eval", "evalsha", "get", "set", "pexpire"].includes(name))).toBe(true)
+      expect([...retry.keys()].filter((name) => !["eval", "evalsha", "get", "set", "pexpire", "hget", "hset", "hdel"].includes(name)))
+        .toEqual([])
     }))
   })
 
@@ -279,6 +282,48 @@ describeRedis("RedisBudget against a real redis-server", () => {
     // In memory, the 500 requests left the window long ago: only the recent ones count.
     expect(result.memory.capacity).toBe(7)
     expect(result.shared.capacity).toBe(result.memory.capacity)
+  })
+
+  it("a withdrawal whose answer came too late (Redis paused) gives its tokens back: no retry was granted on them", async () => {
+    const prefix = freshPrefix()
+    const key = `${prefix}budget:stall`
+    const available = await run(prefix, Effect.gen(function*() {
+      const budget = yield* RedisBudget.makeTokenBucket({
+        name: "stall",
+        capacity: 20,
+        retryCost: 5,
+        onStoreError: "deny",
+        flushEvery: "50 millis"
+      })
+      expect(yield* budget.withdraw("error")).toEqual(Option.some(5))
+      budget.unsafeSucceeded!(5)
+      yield* Effect.promise(() => until(async () => (await watch.get(key)) === "20"))
+      // Redis stalls for 500 ms; four retries ask meanwhile, time out after 100 ms and are refused (deny).
+      yield* Effect.promise(() => watch.call("CLIENT", "PAUSE", "500", "ALL"))
+      const grants = yield* Effect.all(Array.from({ length: 4 }, () => budget.withdraw("error")), { concurrency: "unbounded" })
+      expect(grants.every(Option.isNone)).toBe(true)
+      // The withdrawals ran when Redis woke up; the next flushes take them back.
+      yield* Effect.sleep("1500 millis")
+      return yield* budget.snapshot
+    }), "100 millis")
+    expect(available).toEqual({ available: 20, capacity: 20 })
+    expect(await watch.get(key)).toBe("20")
+  })
+
+  it("a ratio withdrawal whose answer came too late gives its retry back", async () => {
+    const prefix = freshPrefix()
+    const available = await run(prefix, Effect.gen(function*() {
+      const budget = yield* RedisBudget.makeRatio({ name: "stall", percent: 0, minPerSecond: 1, window: "10 seconds", onStoreError: "deny", flushEvery: "50 millis" })
+      expect(yield* budget.snapshot).toEqual({ available: 10, capacity: 10 })
+      yield* Effect.promise(() => watch.call("CLIENT", "PAUSE", "500", "ALL"))
+      const grants = yield* Effect.all(Array.from({ length: 3 }, () => budget.withdraw("error")), { concurrency: "unbounded" })
+      expect(grants.every(Option.isNone)).toBe(true)
+      yield* Effect.sleep("1500 millis")
+      return yield* budget.snapshot
+    }), "100 millis")
+    expect(available).toEqual({ available: 10, capacity: 10 })
+    const retries = Object.entries(await watch.hgetall(`${prefix}ratio:stall`)).filter(([name]) => name.startsWith("r:"))
+    expect(retries.reduce((sum, [, n]) => sum + Number(n), 0)).toBe(0)
   })
 
   it("a retry drawn on the in-process bucket while Redis was unreachable refunds that bucket, not the shared one", async () => {

@@ -64,16 +64,51 @@ const flushing = (flush: Effect.Effect<void>, every: Duration.Duration): Effect.
     Effect.asVoid(Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(every), flush))))
   )
 
+/** Withdrawals given up on that a batch takes back, at most: Redis remembers as many. */
+const WITHDRAWALS_KEPT = 64
+
 /**
- * What a process sends with every batch, so that Redis applies a batch sent
- * again at most once: an id of its own and the batch's number. The id comes
- * from the platform's random UUIDs, not from Effect's Random, which tests
- * (and some programs) seed alike in every process.
+ * What one budget of a process tells Redis beside its counts, so that nothing
+ * it sends counts twice and nothing it gave up on counts at all: its batches
+ * are numbered (a batch sent again is applied once), its withdrawals too (the
+ * flush takes back a withdrawal whose answer did not come in time, which
+ * Redis may have run). The keys carry an id of the budget's own, from the
+ * platform's random UUIDs: Effect's Random is seeded alike in every process
+ * by tests, and by some programs.
  */
-const batchesOf = (key: string): { readonly seqKey: string; readonly next: () => number } => {
-  const seqKey = `${key}:batch:${globalThis.crypto.randomUUID()}`
-  let last = 0
-  return { seqKey, next: () => ++last }
+class Sender {
+  readonly batchKey: string
+  readonly withdrawalsKey: string
+  private batches = 0
+  private withdrawals = 0
+  /** Withdrawals whose answer did not come, to be taken back by the next batch. */
+  private gaveUpOn: Array<number> = []
+
+  constructor(key: string) {
+    const id = globalThis.crypto.randomUUID()
+    this.batchKey = `${key}:batch:${id}`
+    this.withdrawalsKey = `${key}:withdrawals:${id}`
+  }
+
+  nextWithdrawal(): number {
+    return ++this.withdrawals
+  }
+
+  giveUpOn(withdrawal: number): void {
+    this.gaveUpOn.push(withdrawal)
+    if (this.gaveUpOn.length > WITHDRAWALS_KEPT) this.gaveUpOn.shift()
+  }
+
+  get hasTakenBack(): boolean {
+    return this.gaveUpOn.length > 0
+  }
+
+  /** A new batch of `content`, with the withdrawals given up on so far. */
+  batch<A>(at: number, content: A): Batch<A> {
+    const takenBack = this.gaveUpOn
+    this.gaveUpOn = []
+    return { seq: ++this.batches, at, content, takenBack }
+  }
 }
 
 /** A batch sent and not yet answered, kept to be sent again as it was. */
@@ -81,6 +116,7 @@ interface Batch<A> {
   readonly seq: number
   readonly at: number
   readonly content: A
+  readonly takenBack: ReadonlyArray<number>
 }
 
 export interface TokenBucketOptions extends RetryBudget.TokenBucketOptions, SharedOptions {
@@ -107,7 +143,7 @@ export const makeTokenBucket = (
       timeoutCost: plan.timeoutCost,
       successRefund: plan.successRefund
     })
-    const batches = batchesOf(key)
+    const sender = new Sender(key)
     let refund = 0
     let pending: Batch<number> | undefined
     let lastKnown = plan.capacity
@@ -121,12 +157,22 @@ export const makeTokenBucket = (
       // second refund.
       if (pending !== undefined && now - pending.at >= ttl) pending = undefined
       if (pending === undefined) {
-        if (refund === 0) return Effect.void
-        pending = { seq: batches.next(), at: now, content: refund }
+        if (refund === 0 && !sender.hasTakenBack) return Effect.void
+        pending = sender.batch(now, refund)
         refund = 0
       }
       const batch = pending
-      const send = () => client.erTokenRefund(key, batches.seqKey, plan.capacity, batch.content, ttl, batch.seq)
+      const send = () =>
+        client.erTokenRefund(
+          key,
+          sender.batchKey,
+          sender.withdrawalsKey,
+          plan.capacity,
+          batch.content,
+          ttl,
+          batch.seq,
+          ...batch.takenBack
+        )
       return Effect.match(call(store, "flush", send, Available), {
         onFailure: () => {},
         onSuccess: (available) => {
@@ -149,10 +195,13 @@ export const makeTokenBucket = (
       request: Effect.void,
       withdraw: (kind) => {
         const cost = plan.costOf(kind)
-        return call(store, "withdraw", () => client.erTokenWithdraw(key, plan.capacity, cost, ttl), Granted).pipe(
+        const withdrawal = sender.nextWithdrawal()
+        const send = () => client.erTokenWithdraw(key, sender.withdrawalsKey, plan.capacity, cost, ttl, withdrawal)
+        return call(store, "withdraw", send, Granted).pipe(
           Effect.matchEffect({
             onFailure: () =>
               Effect.map(fallback(shared.mode, local, kind), (granted) => {
+                sender.giveUpOn(withdrawal)
                 if (shared.mode === "local" && Option.isSome(granted)) drawnLocally += granted.value
                 return granted
               }),
@@ -205,21 +254,36 @@ export const makeRatio = (
       window: Duration.millis(plan.windowMillis),
       minPerSecond: plan.minPerSecond
     })
-    const batches = batchesOf(key)
+    const sender = new Sender(key)
     // Requests not sent yet, counted per slot of this host's clock, each
     // slot with the time of its latest request.
     const counts = new Map<number, SlotCount>()
     let pending: Batch<ReadonlyArray<SlotCount>> | undefined
     let lastKnown: RetryBudget.Snapshot = { available: Math.floor(plan.reserve), capacity: Math.floor(plan.reserve) }
 
-    const send = (operation: string, batch: number, ageAndCount: ReadonlyArray<number>) =>
-      call(store, operation, () => client.erRatioFlush(key, batches.seqKey, ...args, batch, ...ageAndCount), RatioState)
+    const send = (operation: string, batch: number, ageAndCount: ReadonlyArray<number>, takenBack: ReadonlyArray<number>) =>
+      call(
+        store,
+        operation,
+        () =>
+          client.erRatioFlush(
+            key,
+            sender.batchKey,
+            sender.withdrawalsKey,
+            ...args,
+            batch,
+            ageAndCount.length / 2,
+            ...ageAndCount,
+            ...takenBack
+          ),
+        RatioState
+      )
     const flush = Effect.flatMap(Clock.currentTimeMillis, (now) => {
       // While Redis does not answer, counts older than the window are dropped.
       for (const [slot, count] of counts) if (now - count.latest >= ttl) counts.delete(slot)
       if (pending === undefined) {
-        if (counts.size === 0) return Effect.void
-        pending = { seq: batches.next(), at: now, content: [...counts.values()] }
+        if (counts.size === 0 && !sender.hasTakenBack) return Effect.void
+        pending = sender.batch(now, [...counts.values()])
         counts.clear()
       }
       const batch = pending
@@ -227,7 +291,7 @@ export const makeRatio = (
       // requests whose slot has left the window by now are left out.
       const ageAndCount = batch.content.filter((slot) => now - slot.latest < ttl)
         .flatMap((slot) => [Math.max(0, now - slot.latest), slot.count])
-      return Effect.match(send("flush", batch.seq, ageAndCount), {
+      return Effect.match(send("flush", batch.seq, ageAndCount, batch.takenBack), {
         onFailure: () => {},
         onSuccess: ([available, capacity]) => {
           pending = undefined
@@ -252,18 +316,24 @@ export const makeRatio = (
       request: Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) =>
         Effect.sync(() => unsafeRequest(now))),
       unsafeRequest,
-      withdraw: (kind) =>
-        call(store, "withdraw", () => client.erRatioWithdraw(key, ...args), RatioGranted).pipe(
+      withdraw: (kind) => {
+        const withdrawal = sender.nextWithdrawal()
+        const sendWithdrawal = () => client.erRatioWithdraw(key, sender.withdrawalsKey, ...args, withdrawal)
+        return call(store, "withdraw", sendWithdrawal, RatioGranted).pipe(
           Effect.matchEffect({
-            onFailure: () => fallback(shared.mode, local, kind),
+            onFailure: () => {
+              sender.giveUpOn(withdrawal)
+              return fallback(shared.mode, local, kind)
+            },
             onSuccess: ([granted, available, capacity]) => {
               lastKnown = { available, capacity }
               return Effect.succeed(granted === 1 ? Option.some(1) : Option.none())
             }
           })
-        ),
+        )
+      },
       succeeded: () => Effect.void,
-      snapshot: Effect.match(send("snapshot", 0, []), {
+      snapshot: Effect.match(send("snapshot", 0, [], []), {
         onFailure: () => lastKnown,
         onSuccess: ([available, capacity]) => {
           lastKnown = { available, capacity }

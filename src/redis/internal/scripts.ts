@@ -15,20 +15,45 @@ local function now_ms()
 end
 `
 
-// Token bucket: KEYS[1] holds the available tokens; a missing key is a full bucket.
-// ARGV: capacity, cost, ttl ms. Returns { granted 0|1, available }.
-const TOKEN_WITHDRAW = `
+// The withdrawals of a process are numbered too. KEYS[2] of a withdrawal, a
+// hash of that process, holds what each of its last withdrawals took, by
+// number, and 'fence', the highest number the process gave up on (its answer
+// did not come in time). A flush takes back what such a withdrawal took
+// (\`take_back\`), and one that arrives after that is refused.
+const WITHDRAWALS = `
+local WITHDRAWALS_KEPT = 64
+local function withdrawal_open(key, seq)
+  return tonumber(seq) > tonumber(redis.call('HGET', key, 'fence') or '0')
+end
+local function remember(key, seq, taken, ttl)
+  redis.call('HSET', key, seq, taken)
+  redis.call('HDEL', key, string.format('%d', tonumber(seq) - WITHDRAWALS_KEPT))
+  redis.call('PEXPIRE', key, ttl)
+end
+local function take_back(key, seq)
+  local taken = redis.call('HGET', key, seq)
+  if taken then redis.call('HDEL', key, seq) end
+  if tonumber(seq) > tonumber(redis.call('HGET', key, 'fence') or '0') then redis.call('HSET', key, 'fence', seq) end
+  return taken
+end
+`
+
+// Token bucket: KEYS[1] holds the available tokens; a missing key is a full
+// bucket. KEYS[2]: the process's withdrawals. ARGV: capacity, cost, ttl ms,
+// withdrawal number. Returns { granted 0|1, available }.
+const TOKEN_WITHDRAW = `${WITHDRAWALS}
 local capacity = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
 local current = redis.call('GET', KEYS[1])
 local available = capacity
 if current then available = tonumber(current) end
-if available < cost then
+if available < cost or not withdrawal_open(KEYS[2], ARGV[4]) then
   if current then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
   return { 0, tostring(available) }
 end
 available = available - cost
 redis.call('SET', KEYS[1], tostring(available), 'PX', ARGV[3])
+remember(KEYS[2], ARGV[4], ARGV[2], ARGV[3])
 return { 1, tostring(available) }
 `
 
@@ -43,13 +68,18 @@ local function first_time(seq_key, seq, ttl)
 end
 `
 
-// Token bucket refunds gathered in a process, as batch number ARGV[4].
-// ARGV: capacity, refund, ttl ms, batch. Returns available.
-const TOKEN_REFUND = `${FIRST_TIME}
+// Token bucket refunds gathered in a process, as batch number ARGV[4], and
+// the withdrawals it gave up on (ARGV[5] on), whose tokens come back.
+// KEYS: bucket, batch number, withdrawals. ARGV: capacity, refund, ttl ms,
+// batch, withdrawal numbers. Returns available.
+const TOKEN_REFUND = `${FIRST_TIME}${WITHDRAWALS}
 local capacity = tonumber(ARGV[1])
+local refund = 0
+if first_time(KEYS[2], tonumber(ARGV[4]), ARGV[3]) then refund = tonumber(ARGV[2]) end
+for i = 5, #ARGV do refund = refund + tonumber(take_back(KEYS[3], ARGV[i]) or '0') end
 local current = redis.call('GET', KEYS[1])
-if not first_time(KEYS[2], tonumber(ARGV[4]), ARGV[3]) or not current then return current or tostring(capacity) end
-local available = math.min(capacity, tonumber(current) + tonumber(ARGV[2]))
+if refund == 0 or not current then return current or tostring(capacity) end
+local available = math.min(capacity, tonumber(current) + refund)
 redis.call('SET', KEYS[1], tostring(available), 'PX', ARGV[3])
 return tostring(available)
 `
@@ -79,30 +109,37 @@ local function window(key, slot_ms, slots)
 end
 `
 
-// ARGV: slot ms, slots, percent, reserve, ttl ms. Returns { granted 0|1, available, capacity }.
-const RATIO_WITHDRAW = `${WINDOW}
+// KEYS: window, the process's withdrawals. ARGV: slot ms, slots, percent,
+// reserve, ttl ms, withdrawal number. Returns { granted 0|1, available, capacity }.
+const RATIO_WITHDRAW = `${WINDOW}${WITHDRAWALS}
 local slot, requests, retries = window(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
 local capacity = math.floor(requests * tonumber(ARGV[3]) / 100 + tonumber(ARGV[4]))
 local available = capacity - retries
-if available < 1 then
+if available < 1 or not withdrawal_open(KEYS[2], ARGV[6]) then
   return { 0, math.max(0, available), capacity }
 end
-redis.call('HINCRBY', KEYS[1], 'r:' .. string.format('%d', slot), 1)
+local field = 'r:' .. string.format('%d', slot)
+redis.call('HINCRBY', KEYS[1], field, 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
+remember(KEYS[2], ARGV[6], field, ARGV[5])
 return { 1, available - 1, capacity }
 `
 
 // Request counts gathered in a process, as batch number ARGV[6] (0: none, a
 // snapshot), each count with how long ago (ms) its requests were made: they
 // go to the slot they were made in, by the server's clock, and not at all
-// once that slot has left the window. ARGV: slot ms, slots, percent,
-// reserve, ttl ms, batch, then age ms and count pairs. Returns { available, capacity }.
-const RATIO_FLUSH = `${WINDOW}${FIRST_TIME}
+// once that slot has left the window. Then the withdrawals the process gave
+// up on, whose retries are taken back. KEYS: window, batch number,
+// withdrawals. ARGV: slot ms, slots, percent, reserve, ttl ms, batch, the
+// number of pairs, age ms and count pairs, withdrawal numbers.
+// Returns { available, capacity }.
+const RATIO_FLUSH = `${WINDOW}${FIRST_TIME}${WITHDRAWALS}
 local slot_ms, slots = tonumber(ARGV[1]), tonumber(ARGV[2])
 local slot, requests, retries, now = window(KEYS[1], slot_ms, slots)
 local batch = tonumber(ARGV[6])
+local last_pair = 7 + 2 * tonumber(ARGV[7])
 if batch > 0 and first_time(KEYS[2], batch, ARGV[5]) then
-  for i = 7, #ARGV - 1, 2 do
+  for i = 8, last_pair - 1, 2 do
     local at = math.min(slot, math.floor((now - tonumber(ARGV[i])) / slot_ms))
     local count = tonumber(ARGV[i + 1])
     if at > slot - slots and count > 0 then
@@ -111,6 +148,13 @@ if batch > 0 and first_time(KEYS[2], batch, ARGV[5]) then
     end
   end
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
+end
+for i = last_pair + 1, #ARGV do
+  local field = take_back(KEYS[3], ARGV[i])
+  if field and tonumber(redis.call('HGET', KEYS[1], field) or '0') > 0 then
+    redis.call('HINCRBY', KEYS[1], field, -1)
+    retries = retries - 1
+  end
 end
 local capacity = math.floor(requests * tonumber(ARGV[3]) / 100 + tonumber(ARGV[4]))
 return { math.max(0, capacity - retries), capacity }
@@ -145,19 +189,39 @@ return out
 
 /** A client with the library's scripts defined on it. */
 export interface Scripted extends Redis {
-  erTokenWithdraw(key: string, capacity: number, cost: number, ttl: number): Promise<unknown>
-  erTokenRefund(key: string, seqKey: string, capacity: number, refund: number, ttl: number, batch: number): Promise<unknown>
-  erRatioWithdraw(key: string, slotMs: number, slots: number, percent: number, reserve: number, ttl: number): Promise<unknown>
+  erTokenWithdraw(key: string, withdrawalsKey: string, capacity: number, cost: number, ttl: number, withdrawal: number): Promise<unknown>
+  erTokenRefund(
+    key: string,
+    batchKey: string,
+    withdrawalsKey: string,
+    capacity: number,
+    refund: number,
+    ttl: number,
+    batch: number,
+    ...takenBack: ReadonlyArray<number>
+  ): Promise<unknown>
+  erRatioWithdraw(
+    key: string,
+    withdrawalsKey: string,
+    slotMs: number,
+    slots: number,
+    percent: number,
+    reserve: number,
+    ttl: number,
+    withdrawal: number
+  ): Promise<unknown>
   erRatioFlush(
     key: string,
-    seqKey: string,
+    batchKey: string,
+    withdrawalsKey: string,
     slotMs: number,
     slots: number,
     percent: number,
     reserve: number,
     ttl: number,
     batch: number,
-    ...ageAndCount: ReadonlyArray<number>
+    pairs: number,
+    ...ageAndCountThenTakenBack: ReadonlyArray<number>
   ): Promise<unknown>
   erCooldownRecord(key: string, member: string, delayMs: number, channel: string): Promise<unknown>
   erCooldownAll(key: string): Promise<unknown>
@@ -165,10 +229,10 @@ export interface Scripted extends Redis {
 
 /** Each script and the number of keys it takes. */
 const SCRIPTS = {
-  erTokenWithdraw: [TOKEN_WITHDRAW, 1],
-  erTokenRefund: [TOKEN_REFUND, 2],
-  erRatioWithdraw: [RATIO_WITHDRAW, 1],
-  erRatioFlush: [RATIO_FLUSH, 2],
+  erTokenWithdraw: [TOKEN_WITHDRAW, 2],
+  erTokenRefund: [TOKEN_REFUND, 3],
+  erRatioWithdraw: [RATIO_WITHDRAW, 2],
+  erRatioFlush: [RATIO_FLUSH, 3],
   erCooldownRecord: [COOLDOWN_RECORD, 1],
   erCooldownAll: [COOLDOWN_ALL, 1]
 } as const
