@@ -212,7 +212,7 @@ interface CallReport {
 }
 
 /** Collects a call's events into its attempts. */
-const recorder = () => {
+export const recorder = () => {
   const attempts: Array<Attempt> = [{ waited: undefined, result: "" }]
   let gaveUp: RetryEvent.GaveUp | undefined
   const onEvent = (event: RetryEvent.RetryEvent) =>
@@ -222,10 +222,18 @@ const recorder = () => {
           attempts[event.attempt - 1]!.result = describeFailure(event.error)
           attempts[event.attempt] = { waited: Duration.toMillis(event.delay), result: "" }
           break
-        case "GaveUp":
+        case "GaveUp": {
           gaveUp = event
-          attempts[event.attempts - 1]!.result = describeFailure(event.error)
+          // An attempt announced but never begun (the deadline came first, or an interruption) is no row.
+          attempts.length = Math.max(1, event.attempts)
+          const last = attempts[attempts.length - 1]!
+          // Cut short, the attempt got no error of its own: its GaveUp carries an earlier attempt's.
+          const cutShort = event.reason === "interrupted" || event.reason === "defect"
+          if (last.result === "" && event.attempts >= 1) {
+            last.result = cutShort ? `(${event.reason})` : describeFailure(event.error)
+          }
           break
+        }
         case "Succeeded":
           break
       }

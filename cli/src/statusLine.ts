@@ -97,9 +97,20 @@ export const layer = (
       const cutShort = event._tag === "GaveUp" && (event.reason === "interrupted" || event.reason === "defect")
       return attempt >= 1 && !cutShort ? attempt : undefined
     }
+    // An attempt announced by `Retrying` and then given up on at the deadline
+    // (a slow listener) comes twice with the same error: described once.
+    const described = new WeakMap<object, number>()
+    const firstTime = (attempt: number, error: unknown): boolean => {
+      if (typeof error !== "object" || error === null) return true
+      if (described.get(error) === attempt) return false
+      described.set(error, attempt)
+      return true
+    }
     const history = (event: RetryEvent.Retrying | RetryEvent.GaveUp) => {
       const attempt = failedAttempt(event)
-      const line = attempt === undefined ? undefined : options.describe?.(attempt, event.error)
+      const line = attempt === undefined || !firstTime(attempt, event.error)
+        ? undefined
+        : options.describe?.(attempt, event.error)
       return Effect.zipRight(line === undefined ? Effect.void : println(line), options.afterAttempt ?? Effect.void)
     }
 

@@ -8,14 +8,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Chunk, Duration, Effect, Random, Schedule } from "effect"
+import { Chunk, Duration, Effect, Option, Random, Schedule } from "effect"
 import { afterAll, describe, expect, it, vi } from "vitest"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Console, Exit } from "effect"
 import { run as runApp } from "../src/app.js"
+import { describeFailure, recorder } from "../src/demoRun.js"
 import { explainPolicy } from "../src/explain.js"
 import { envKeys } from "../src/options.js"
-import { RetryPolicy } from "effect-retry"
+import { RetryEvent, RetryPolicy } from "effect-retry"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 const tsx = join(root, "node_modules", ".bin", "tsx")
@@ -362,6 +363,37 @@ describe("explain's bands contain what the library draws", () => {
       const below = draws.filter((delays) => delays[i]! <= step.delay.median).length / draws.length
       expect(below).toBeGreaterThan(0.38)
     })
+  })
+})
+
+describe("the demo's table of a call's attempts", () => {
+  const retrying = (attempt: number, error: unknown) =>
+    RetryEvent.Retrying({ attempt, maxAttempts: 3, delay: Duration.seconds(1), error, name: Option.none() })
+  const gaveUp = (attempts: number, error: unknown, reason: RetryEvent.GiveUpReason) =>
+    RetryEvent.GaveUp({ attempts, error, reason, name: Option.none() })
+
+  it("keeps each attempt's own result when a call is cut short or gives up at the deadline after its announcement", () => {
+    const first = new Error("first")
+    // Attempt 2 died: its GaveUp carries attempt 1's error, which is not attempt 2's result.
+    const died = recorder()
+    Effect.runSync(died.onEvent(retrying(1, first)))
+    Effect.runSync(died.onEvent(gaveUp(2, first, "defect")))
+    expect(died.attempts.map((attempt) => attempt.result)).toEqual([describeFailure(first), "(defect)"])
+    // Announced, then given up at the deadline: attempt 2 was never made, and is no row.
+    const late = recorder()
+    Effect.runSync(late.onEvent(retrying(1, first)))
+    Effect.runSync(late.onEvent(gaveUp(1, first, "deadline")))
+    expect(late.attempts.map((attempt) => attempt.result)).toEqual([describeFailure(first)])
+    // Gave up after its last attempt: that attempt's own error.
+    const last = new Error("last")
+    const exhausted = recorder()
+    Effect.runSync(exhausted.onEvent(retrying(1, first)))
+    Effect.runSync(exhausted.onEvent(gaveUp(2, last, "exhausted")))
+    expect(exhausted.attempts.map((attempt) => attempt.result)).toEqual([describeFailure(first), describeFailure(last)])
+    // Interrupted while waiting before a first attempt: nothing failed, nothing throws.
+    const waiting = recorder()
+    Effect.runSync(waiting.onEvent(gaveUp(0, undefined, "interrupted")))
+    expect(waiting.attempts.map((attempt) => attempt.result)).toEqual([""])
   })
 })
 

@@ -165,6 +165,25 @@ describe("describe is told what each attempt got", () => {
       ])
     }))
 
+  it.effect("a retry announced, then given up at the deadline after a slow listener: its attempt is described once", () =>
+    Effect.gen(function*() {
+      const { layer } = recordingTerminal({ tty: false })
+      const { calls, describe } = describeCalls()
+      let n = 0
+      const call = Effect.suspend(() => Effect.fail(new Unavailable({ n: ++n })))
+      const budgeted = RetryPolicy.make({ jitter: "none", maxAttempts: 3, baseDelay: "500 millis", maxElapsed: "1 second" })
+      const fiber = yield* Effect.fork(Effect.exit(call.pipe(
+        // A listener that takes 2 s: when it returns, the retry would start past the 1 s budget.
+        Retry.retry(budgeted, { onEvent: (event) => event._tag === "Retrying" ? Effect.sleep("2 seconds") : Effect.void }),
+        RetryLog.off,
+        Effect.provide(statusLine({ tty: false, describe }).pipe(Layer.provide(layer)))
+      )))
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber)
+      expect(n).toBe(1)
+      expect(calls).toEqual(["attempt 1: Unavailable #1"])
+    }))
+
   it.effect("a first attempt waiting for a cool-down has not failed: describe is not called for attempt 0", () =>
     Effect.gen(function*() {
       const { layer } = recordingTerminal({ tty: false })
