@@ -187,6 +187,9 @@ end
 return out
 `
 
+/** The numbers every ratio script starts its ARGV with. */
+export type RatioArgs = readonly [slotMs: number, slots: number, percent: number, reserve: number, ttl: number]
+
 /** A client with the library's scripts defined on it. */
 export interface Scripted extends Redis {
   erTokenWithdraw(key: string, withdrawalsKey: string, capacity: number, cost: number, ttl: number, withdrawal: number): Promise<unknown>
@@ -200,28 +203,12 @@ export interface Scripted extends Redis {
     batch: number,
     ...takenBack: ReadonlyArray<number>
   ): Promise<unknown>
-  erRatioWithdraw(
-    key: string,
-    withdrawalsKey: string,
-    slotMs: number,
-    slots: number,
-    percent: number,
-    reserve: number,
-    ttl: number,
-    withdrawal: number
-  ): Promise<unknown>
+  erRatioWithdraw(key: string, withdrawalsKey: string, ...args: [...RatioArgs, withdrawal: number]): Promise<unknown>
   erRatioFlush(
     key: string,
     batchKey: string,
     withdrawalsKey: string,
-    slotMs: number,
-    slots: number,
-    percent: number,
-    reserve: number,
-    ttl: number,
-    batch: number,
-    pairs: number,
-    ...ageAndCountThenTakenBack: ReadonlyArray<number>
+    ...args: [...RatioArgs, batch: number, pairs: number, ...ageAndCountThenTakenBack: ReadonlyArray<number>]
   ): Promise<unknown>
   erCooldownRecord(key: string, member: string, delayMs: number, channel: string): Promise<unknown>
   erCooldownAll(key: string): Promise<unknown>
