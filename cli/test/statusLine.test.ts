@@ -94,17 +94,21 @@ describe("describe is told what each attempt got", () => {
     return { calls, describe }
   }
 
+  /** A status line on a recording terminal, and what `describe` was told. */
+  const statusLineOn = (tty: boolean) => {
+    const { layer, out } = recordingTerminal({ tty })
+    const { calls, describe } = describeCalls()
+    const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      effect.pipe(RetryLog.off, Effect.provide(statusLine({ tty, describe }).pipe(Layer.provide(layer))))
+    return { calls, out, provide }
+  }
+
   it.effect("attempt 2 died with a defect: it is not described with attempt 1's error", () =>
     Effect.gen(function*() {
-      const { layer } = recordingTerminal({ tty: true })
-      const { calls, describe } = describeCalls()
+      const { calls, provide } = statusLineOn(true)
       let n = 0
       const call = Effect.suspend(() => ++n === 1 ? Effect.fail(new Unavailable({ n })) : Effect.die("boom"))
-      const fiber = yield* Effect.fork(Effect.exit(call.pipe(
-        Retry.retry(policy),
-        RetryLog.off,
-        Effect.provide(statusLine({ tty: true, describe }).pipe(Layer.provide(layer)))
-      )))
+      const fiber = yield* Effect.fork(Effect.exit(provide(Retry.retry(call, policy))))
       yield* TestClock.adjust("10 seconds")
       yield* Fiber.join(fiber)
       // Attempt 2 got no error: its GaveUp carries attempt 1's, which was described when it was retried.
@@ -113,15 +117,10 @@ describe("describe is told what each attempt got", () => {
 
   it.effect("interrupted during the backoff: attempt 1's line is printed once, not twice", () =>
     Effect.gen(function*() {
-      const { layer, out } = recordingTerminal({ tty: false })
-      const { describe } = describeCalls()
+      const { out, provide } = statusLineOn(false)
       let n = 0
       const call = Effect.suspend(() => Effect.fail(new Unavailable({ n: ++n })))
-      const fiber = yield* Effect.fork(call.pipe(
-        Retry.retry(policy),
-        RetryLog.off,
-        Effect.provide(statusLine({ tty: false, describe }).pipe(Layer.provide(layer)))
-      ))
+      const fiber = yield* Effect.fork(provide(Retry.retry(call, policy)))
       yield* TestClock.adjust("500 millis")
       yield* Fiber.interrupt(fiber)
       yield* TestClock.adjust("10 millis")
@@ -130,15 +129,10 @@ describe("describe is told what each attempt got", () => {
 
   it.effect("interrupted during attempt 2: only attempt 1, which failed, is described", () =>
     Effect.gen(function*() {
-      const { layer } = recordingTerminal({ tty: true })
-      const { calls, describe } = describeCalls()
+      const { calls, provide } = statusLineOn(true)
       let n = 0
       const call = Effect.suspend(() => ++n === 1 ? Effect.fail(new Unavailable({ n })) : Effect.never)
-      const fiber = yield* Effect.fork(call.pipe(
-        Retry.retry(policy),
-        RetryLog.off,
-        Effect.provide(statusLine({ tty: true, describe }).pipe(Layer.provide(layer)))
-      ))
+      const fiber = yield* Effect.fork(provide(Retry.retry(call, policy)))
       yield* TestClock.adjust("2 seconds")
       yield* Fiber.interrupt(fiber)
       yield* TestClock.adjust("10 millis")
@@ -147,15 +141,10 @@ describe("describe is told what each attempt got", () => {
 
   it.effect("a call that gives up describes its last attempt with that attempt's error", () =>
     Effect.gen(function*() {
-      const { layer, out } = recordingTerminal({ tty: false })
-      const { describe } = describeCalls()
+      const { out, provide } = statusLineOn(false)
       let n = 0
       const call = Effect.suspend(() => Effect.fail(new Unavailable({ n: ++n })))
-      const fiber = yield* Effect.fork(Effect.exit(call.pipe(
-        Retry.retry(policy),
-        RetryLog.off,
-        Effect.provide(statusLine({ tty: false, describe }).pipe(Layer.provide(layer)))
-      )))
+      const fiber = yield* Effect.fork(Effect.exit(provide(Retry.retry(call, policy))))
       yield* TestClock.adjust("10 seconds")
       yield* Fiber.join(fiber)
       expect(out.filter((line) => line.startsWith("attempt "))).toEqual([
@@ -167,17 +156,14 @@ describe("describe is told what each attempt got", () => {
 
   it.effect("a retry announced, then given up at the deadline after a slow listener: its attempt is described once", () =>
     Effect.gen(function*() {
-      const { layer } = recordingTerminal({ tty: false })
-      const { calls, describe } = describeCalls()
+      const { calls, provide } = statusLineOn(false)
       let n = 0
       const call = Effect.suspend(() => Effect.fail(new Unavailable({ n: ++n })))
       const budgeted = RetryPolicy.make({ jitter: "none", maxAttempts: 3, baseDelay: "500 millis", maxElapsed: "1 second" })
-      const fiber = yield* Effect.fork(Effect.exit(call.pipe(
+      const fiber = yield* Effect.fork(Effect.exit(provide(call.pipe(
         // A listener that takes 2 s: when it returns, the retry would start past the 1 s budget.
         Retry.retry(budgeted, { onEvent: (event) => event._tag === "Retrying" ? Effect.sleep("2 seconds") : Effect.void }),
-        RetryLog.off,
-        Effect.provide(statusLine({ tty: false, describe }).pipe(Layer.provide(layer)))
-      )))
+      ))))
       yield* TestClock.adjust("10 seconds")
       yield* Fiber.join(fiber)
       expect(n).toBe(1)
@@ -186,16 +172,13 @@ describe("describe is told what each attempt got", () => {
 
   it.effect("a first attempt waiting for a cool-down has not failed: describe is not called for attempt 0", () =>
     Effect.gen(function*() {
-      const { layer } = recordingTerminal({ tty: false })
-      const { calls, describe } = describeCalls()
+      const { calls, provide } = statusLineOn(false)
       const cooldown = yield* RetryCooldown.make
       yield* cooldown.record("api", Duration.seconds(2))
-      const fiber = yield* Effect.fork(Effect.succeed("ok").pipe(
+      const fiber = yield* Effect.fork(provide(Effect.succeed("ok").pipe(
         Retry.retry(policy, { cooldown: { key: "api", firstAttempts: true } }),
-        RetryLog.off,
-        Effect.provideService(RetryCooldown.RetryCooldown, cooldown),
-        Effect.provide(statusLine({ tty: false, describe }).pipe(Layer.provide(layer)))
-      ))
+        Effect.provideService(RetryCooldown.RetryCooldown, cooldown)
+      )))
       yield* TestClock.adjust("5 seconds")
       yield* Fiber.join(fiber)
       expect(calls).toEqual([])
