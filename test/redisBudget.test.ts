@@ -35,6 +35,22 @@ const run = <A, E>(prefix: string, program: Effect.Effect<A, E, RedisStore.Redis
 const connected = <A>(prefix: string, make: (name: string) => Effect.Effect<A, never, RedisStore.RedisStore | Scope.Scope>) =>
 (name: string) => Effect.flatMap(Layer.build(storeLayer(prefix)), (context) => Effect.provide(make(name), context))
 
+/** Runs a scoped program against Redis at `url` (the test's, or a proxy in front of it), reconnecting every 50 ms. */
+const runAt = <A, E>(
+  url: string,
+  prefix: string,
+  program: Effect.Effect<A, E, RedisStore.RedisStore | Scope.Scope>,
+  timeout: Duration.DurationInput = "2 seconds"
+) =>
+  Effect.runPromise(program.pipe(
+    Effect.scoped,
+    Effect.provide(RedisStore.layer({ url, prefix, timeout, connectTimeout: "5 seconds", redis: { retryStrategy: () => 50 } }))
+  ))
+
+/** Waits until the store's connection is up again. */
+const ready = Effect.flatMap(RedisStore.RedisStore, (store) =>
+  Effect.promise(() => until(async () => store.client.status === "ready", 100)))
+
 /** Polls `check` until it holds, at most `tries` times 50 ms apart. */
 const until = async (check: () => Promise<boolean>, tries = 100): Promise<boolean> => {
   for (let i = 0; i < tries; i++) {
@@ -138,7 +154,7 @@ describeRedis("RedisBudget against a real redis-server", () => {
       const retry = commandsBetween(afterSuccesses, afterRetry)
       // One script call (EVAL the first time on a connection); the rest ran inside it.
       expect(scriptCalls(retry)).toBe(1)
-      expect([...retry.keys()].filter((name) => !["eval", "evalsha", "get", "set", "pexpire", "hget", "hset", "hdel"].includes(name)))
+      expect([...retry.keys()].filter((name) => !["eval", "evalsha", "get", "set", "pexpire", "hget", "hset", "hdel", "hlen"].includes(name)))
         .toEqual([])
     }))
   })
@@ -158,8 +174,9 @@ describeRedis("RedisBudget against a real redis-server", () => {
       // Bounded: a hang would fail here rather than stall the suite.
       const decide = <A>(effect: Effect.Effect<A>) => Effect.timeoutFail(effect, { duration: "5 seconds", onTimeout: () => "hung" })
       // local: an in-process bucket with the same options (full: the shared withdrawal does not count here).
-      expect(yield* decide(local.withdraw("error"))).toEqual(Option.some(5))
-      expect(yield* decide(local.withdraw("error"))).toEqual(Option.some(5))
+      // Its grants take nothing from the shared bucket (Some(0)), which gives nothing back for them.
+      expect(yield* decide(local.withdraw("error"))).toEqual(Option.some(0))
+      expect(yield* decide(local.withdraw("error"))).toEqual(Option.some(0))
       expect(yield* decide(local.withdraw("error"))).toEqual(Option.none())
       expect(yield* decide(allow.withdraw("error"))).toEqual(Option.some(0))
       expect(yield* decide(deny.withdraw("error"))).toEqual(Option.none())
@@ -356,6 +373,158 @@ describeRedis("RedisBudget against a real redis-server", () => {
     }
     // The 1 token of the later success, and not the 5 the shared bucket never gave.
     expect(await watch.get(key)).toBe("1")
+  })
+
+  it("a local grant whose call gave up does not swallow the refund of a later shared grant", async () => {
+    const prefix = freshPrefix()
+    const key = `${prefix}budget:drawn`
+    const proxy = await startProxy(() => server.port)
+    try {
+      await runAt(proxy.url, prefix, Effect.gen(function*() {
+        const budget = yield* RedisBudget.makeTokenBucket({ name: "drawn", capacity: 10, retryCost: 5, flushEvery: "50 millis" })
+        // Redis unreachable: a retry draws on the in-process bucket, and its call then gives up (no success).
+        proxy.cut()
+        expect(yield* budget.withdraw("error")).toEqual(Option.some(0))
+        proxy.restore()
+        yield* ready
+        // Redis is back: a retry draws 5 from the shared bucket, and its call succeeds.
+        expect(yield* budget.withdraw("error")).toEqual(Option.some(5))
+        expect(yield* Effect.promise(() => watch.get(key))).toBe("5")
+        budget.unsafeSucceeded!(5)
+        yield* Effect.promise(() => until(async () => (await watch.get(key)) === "10", 30))
+      }), "200 millis")
+    } finally {
+      await proxy.close()
+    }
+    // The shared bucket gave 5 and the call succeeded: the 5 go back to it.
+    expect(await watch.get(key)).toBe("10")
+  })
+
+  it("the withdrawals hash written by a flush that takes back a withdrawal which never reached Redis has a TTL", async () => {
+    const prefix = freshPrefix()
+    const proxy = await startProxy(() => server.port)
+    try {
+      await runAt(proxy.url, prefix, Effect.gen(function*() {
+        const bucket = yield* RedisBudget.makeTokenBucket({ name: "ttl", onStoreError: "deny", flushEvery: "50 millis" })
+        const ratio = yield* RedisBudget.makeRatio({ name: "ttl", onStoreError: "deny", flushEvery: "50 millis" })
+        proxy.cut()
+        expect(yield* bucket.withdraw("error")).toEqual(Option.none())
+        expect(yield* ratio.withdraw("error")).toEqual(Option.none())
+        proxy.restore()
+        yield* ready
+        yield* Effect.promise(() => until(async () => (await watch.keys(`${prefix}*:withdrawals:*`)).length === 2))
+      }), "200 millis")
+    } finally {
+      await proxy.close()
+    }
+    const keys = (await watch.keys(`${prefix}*`)).sort()
+    expect(keys.filter((k) => k.includes(":withdrawals:"))).toHaveLength(2)
+    const ttls = await Promise.all(keys.map(async (k) => [k.replace(prefix, ""), await watch.pttl(k)] as const))
+    // Every key the library writes disappears on its own.
+    expect(ttls.filter(([, ttl]) => ttl < 0)).toEqual([])
+  })
+
+  it("refunds gathered while a batch is in flight are sent by the flush at scope close", async () => {
+    const prefix = freshPrefix()
+    const key = `${prefix}budget:close`
+    await watch.set(key, "40", "PX", 600_000)
+    await runAt(server.url, prefix, Effect.gen(function*() {
+      const budget = yield* RedisBudget.makeTokenBucket({ name: "close", capacity: 100, flushEvery: "30 millis" })
+      budget.unsafeSucceeded!(0)
+      yield* Effect.promise(() => until(async () => (await watch.get(key)) === "41"))
+      // Redis stalls 400 ms (less than the 2 s limit): the next flush carries the 5 and waits.
+      yield* Effect.promise(() => watch.call("CLIENT", "PAUSE", "400", "ALL"))
+      budget.unsafeSucceeded!(5)
+      yield* Effect.sleep("100 millis")
+      // A later success, then the scope closes.
+      budget.unsafeSucceeded!(10)
+    }))
+    expect(await watch.get(key)).toBe("56")
+  })
+
+  it("Redis keeps a bounded record of what a process's withdrawals took", async () => {
+    const prefix = freshPrefix()
+    const key = `${prefix}budget:grow`
+    const length = await runAt(server.url, prefix, Effect.gen(function*() {
+      const budget = yield* RedisBudget.makeTokenBucket({ name: "grow", capacity: 1e6, retryCost: 1, onStoreError: "deny", flushEvery: "1 hour" })
+      // More grants than Redis keeps a record of (1024), twice over, and some refusals on an empty bucket.
+      for (let i = 0; i < 2200; i++) expect(yield* budget.withdraw("error")).toEqual(Option.some(1))
+      yield* Effect.promise(() => watch.set(key, "0", "PX", 600_000))
+      for (let i = 0; i < 100; i++) expect(yield* budget.withdraw("error")).toEqual(Option.none())
+      const [hash] = yield* Effect.promise(() => watch.keys(`${key}:withdrawals:*`))
+      return yield* Effect.promise(() => watch.hlen(hash!))
+    }))
+    expect(length).toBeGreaterThanOrEqual(1024)
+    expect(length).toBeLessThanOrEqual(2 * 1024 + 1)
+  })
+
+  it("a withdrawal interrupted while Redis stalls (a timeout around the call) gives its tokens back", async () => {
+    const prefix = freshPrefix()
+    const key = `${prefix}budget:interrupt`
+    await runAt(server.url, prefix, Effect.gen(function*() {
+      const budget = yield* RedisBudget.makeTokenBucket({ name: "interrupt", capacity: 20, retryCost: 5, flushEvery: "50 millis" })
+      expect(yield* budget.withdraw("error")).toEqual(Option.some(5))
+      budget.unsafeSucceeded!(5)
+      yield* Effect.promise(() => until(async () => (await watch.get(key)) === "20"))
+      yield* Effect.promise(() => watch.call("CLIENT", "PAUSE", "400", "ALL"))
+      // The call's own deadline ends it while its retry's withdrawal waits on Redis: no retry is made.
+      const exit = yield* Effect.exit(
+        Retry.retry(Effect.fail(new Busy({})), noDelay, { budget }).pipe(Effect.timeout("100 millis"))
+      )
+      expect(Exit.isFailure(exit)).toBe(true)
+      yield* Effect.sleep("1 second")
+    }))
+    expect(await watch.get(key)).toBe("20")
+  })
+
+  it("a refund batch that never reached Redis is not dropped by the ttl rule", async () => {
+    const prefix = freshPrefix()
+    const key = `${prefix}budget:dropped`
+    await watch.set(key, "0", "PX", 600_000)
+    const proxy = await startProxy(() => server.port)
+    try {
+      await runAt(proxy.url, prefix, Effect.gen(function*() {
+        const budget = yield* RedisBudget.makeTokenBucket({ name: "dropped", capacity: 10, ttl: "1 second", flushEvery: "50 millis" })
+        proxy.cut()
+        budget.unsafeSucceeded!(0)
+        // This process cannot reach Redis for longer than the ttl; the fleet keeps the bucket alive.
+        yield* Effect.sleep("1300 millis")
+        yield* Effect.promise(() => watch.pexpire(key, 600_000))
+        proxy.restore()
+        yield* ready
+        yield* Effect.promise(() => until(async () => (await watch.get(key)) !== "0", 20))
+      }), "200 millis")
+    } finally {
+      await proxy.close()
+    }
+    // Every connection attempt was refused: the refund was never applied, and it is still owed.
+    expect(await watch.get(key)).toBe("1")
+  })
+
+  it("a hundred withdrawals stalled at once: every one of them is given back", async () => {
+    const prefix = freshPrefix()
+    const key = `${prefix}budget:many`
+    await runAt(server.url, prefix, Effect.gen(function*() {
+      const budget = yield* RedisBudget.makeTokenBucket({ name: "many", capacity: 1000, retryCost: 1, onStoreError: "deny", flushEvery: "50 millis" })
+      expect(yield* budget.withdraw("error")).toEqual(Option.some(1))
+      budget.unsafeSucceeded!(1)
+      yield* Effect.promise(() => until(async () => (await watch.get(key)) === "1000"))
+      // Redis stalls 500 ms; 100 retries of a busy process ask meanwhile, time out and are refused.
+      yield* Effect.promise(() => watch.call("CLIENT", "PAUSE", "500", "ALL"))
+      const grants = yield* Effect.all(Array.from({ length: 100 }, () => budget.withdraw("error")), { concurrency: "unbounded" })
+      expect(grants.every(Option.isNone)).toBe(true)
+      yield* Effect.sleep("1500 millis")
+    }), "100 millis")
+    expect(await watch.get(key)).toBe("1000")
+  })
+
+  it("layerConfig: a redis:// URL that ioredis cannot parse (a raw % in the password) is a typed failure, not a defect", async () => {
+    const exit = await Effect.runPromiseExit(
+      Effect.scoped(Layer.build(RedisStore.layerConfig({ url: Config.redacted("REDIS_URL") }))).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["REDIS_URL", `redis://app:50%off@127.0.0.1:${server.port}`]])))
+      )
+    )
+    expect(Exit.isFailure(exit) && !Cause.isDie(exit.cause)).toBe(true)
   })
 
   it("rejects invalid options with a typed error naming the option, never printing the URL", () => {

@@ -8,8 +8,8 @@ import * as Budget from "../../internal/budget.js"
 import * as Validate from "../../internal/validate.js"
 import * as RetryBudget from "../../RetryBudget.js"
 import type { Mode } from "../RedisBudget.js"
-import { scripted } from "./scripts.js"
-import { call, type Store } from "./store.js"
+import { scripted, WITHDRAWALS_KEPT } from "./scripts.js"
+import { call, type Store, type StoreError } from "./store.js"
 
 
 /** Options every shared budget has, besides those of its kind. */
@@ -38,7 +38,12 @@ const Available = Schema.NumberFromString
 const RatioGranted = Schema.Tuple(Schema.Literal(0, 1), Schema.Number, Schema.Number)
 const RatioState = Schema.Tuple(Schema.Number, Schema.Number)
 
-/** What a withdrawal falls back to when Redis cannot answer. */
+/**
+ * What a withdrawal falls back to when Redis cannot answer. A retry granted
+ * without the shared budget took nothing from it (`Some(0)`): the call's
+ * success gives the shared budget back nothing for it, and the in-process
+ * budget keeps what it gave.
+ */
 const fallback = (
   mode: Mode,
   local: RetryBudget.Service,
@@ -50,8 +55,28 @@ const fallback = (
     case "deny":
       return Effect.succeed(Option.none())
     case "local":
-      return local.withdraw(kind)
+      return Effect.map(local.withdraw(kind), Option.as(0))
   }
+}
+
+/**
+ * A withdrawal sent under its number. When no answer comes in time, or the
+ * call is interrupted while it waits, the withdrawal is given up on (the next
+ * batch takes it back, should Redis have run it) and the mode decides.
+ */
+const withdrawal = <A>(
+  sender: Sender<A>,
+  mode: Mode,
+  local: RetryBudget.Service,
+  kind: RetryBudget.RetryKind,
+  send: (number: number) => Effect.Effect<Option.Option<number>, StoreError>
+): Effect.Effect<Option.Option<number>> => {
+  const number = sender.nextWithdrawal()
+  const giveUp = Effect.sync(() => sender.giveUpOn(number))
+  return Effect.onInterrupt(
+    Effect.catchAll(send(number), () => Effect.zipRight(giveUp, fallback(mode, local, kind))),
+    () => giveUp
+  )
 }
 
 /**
@@ -64,27 +89,31 @@ const flushing = (flush: Effect.Effect<void>, every: Duration.Duration): Effect.
     Effect.asVoid(Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(every), flush))))
   )
 
-/** Withdrawals given up on that a batch takes back, at most: Redis remembers as many. */
-const WITHDRAWALS_KEPT = 64
-
 /**
  * What one budget of a process tells Redis beside its counts, so that nothing
  * it sends counts twice and nothing it gave up on counts at all: its batches
- * are numbered (a batch sent again is applied once), its withdrawals too (the
- * flush takes back a withdrawal whose answer did not come in time, which
- * Redis may have run). The keys carry an id of the budget's own, from the
- * platform's random UUIDs: Effect's Random is seeded alike in every process
- * by tests, and by some programs.
+ * are numbered (a batch sent again is applied once), its withdrawals too (a
+ * batch takes back the withdrawals whose answer did not come, which a Redis
+ * that stalled may have run). The keys carry an id of the budget's own, from
+ * the platform's random UUIDs: Effect's Random is seeded alike in every
+ * process by tests, and by some programs.
  */
-class Sender {
+class Sender<A> {
   readonly batchKey: string
   readonly withdrawalsKey: string
   private batches = 0
   private withdrawals = 0
-  /** Withdrawals whose answer did not come, to be taken back by the next batch. */
+  /** Withdrawals given up on, to be taken back by the next batch: as many as Redis keeps a record of. */
   private gaveUpOn: Array<number> = []
+  /** The batch sent and not answered yet, sent again as it was. */
+  private pending: Batch<A> | undefined
 
-  constructor(key: string) {
+  /**
+   * `dropAfter`: how long a batch that Redis may have applied is sent again;
+   * after that Redis may have forgotten its number, and it is dropped rather
+   * than risk applying it twice.
+   */
+  constructor(key: string, private readonly empty: A, private readonly dropAfter: number | undefined) {
     const id = globalThis.crypto.randomUUID()
     this.batchKey = `${key}:batch:${id}`
     this.withdrawalsKey = `${key}:withdrawals:${id}`
@@ -99,24 +128,54 @@ class Sender {
     if (this.gaveUpOn.length > WITHDRAWALS_KEPT) this.gaveUpOn.shift()
   }
 
-  get hasTakenBack(): boolean {
-    return this.gaveUpOn.length > 0
+  /**
+   * Sends the batch not answered yet, or a new one of what `take` gives (with
+   * the withdrawals given up on so far); and once more when the first was
+   * answered, so that what gathered meanwhile goes too (the flush when the
+   * scope closes is the last one).
+   */
+  flush(now: number, take: () => A | undefined, send: (batch: Batch<A>) => Effect.Effect<void, StoreError>): Effect.Effect<void> {
+    const pending = this.pending
+    if (pending !== undefined && pending.mayBeApplied && this.dropAfter !== undefined && now - pending.at >= this.dropAfter) {
+      // Taking a withdrawal back twice does nothing: those are kept.
+      this.gaveUpOn = [...pending.takenBack, ...this.gaveUpOn].slice(-WITHDRAWALS_KEPT)
+      this.pending = undefined
+    }
+    const sendOne = (): Effect.Effect<boolean> => {
+      const batch = this.pending ?? this.newBatch(now, take)
+      if (batch === undefined) return Effect.succeed(false)
+      this.pending = batch
+      return Effect.match(send(batch), {
+        onFailure: (error) => {
+          if (!error.unsent) batch.mayBeApplied = true
+          return false
+        },
+        onSuccess: () => {
+          this.pending = undefined
+          return true
+        }
+      })
+    }
+    return Effect.flatMap(sendOne(), (answered) => answered ? Effect.asVoid(sendOne()) : Effect.void)
   }
 
-  /** A new batch of `content`, with the withdrawals given up on so far. */
-  batch<A>(at: number, content: A): Batch<A> {
+  private newBatch(now: number, take: () => A | undefined): Batch<A> | undefined {
+    const content = take()
+    if (content === undefined && this.gaveUpOn.length === 0) return undefined
     const takenBack = this.gaveUpOn
     this.gaveUpOn = []
-    return { seq: ++this.batches, at, content, takenBack }
+    return { seq: ++this.batches, at: now, content: content ?? this.empty, takenBack, mayBeApplied: false }
   }
 }
 
-/** A batch sent and not yet answered, kept to be sent again as it was. */
+/** A batch of counts and take-backs, numbered. */
 interface Batch<A> {
   readonly seq: number
   readonly at: number
   readonly content: A
   readonly takenBack: ReadonlyArray<number>
+  /** Whether a send may have reached Redis (an answer that did not come in time), rather than certainly not. */
+  mayBeApplied: boolean
 }
 
 export interface TokenBucketOptions extends RetryBudget.TokenBucketOptions, SharedOptions {
@@ -143,76 +202,58 @@ export const makeTokenBucket = (
       timeoutCost: plan.timeoutCost,
       successRefund: plan.successRefund
     })
-    const sender = new Sender(key)
+    const sender = new Sender(key, 0, ttl)
     let refund = 0
-    let pending: Batch<number> | undefined
     let lastKnown = plan.capacity
-    // Tokens the in-process bucket granted while Redis could not answer: a
-    // success gives them back to that bucket, never to the shared one.
-    let drawnLocally = 0
 
-    const flush = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      // A batch unanswered for as long as the bucket lives may have been
-      // applied and forgotten by Redis: it is dropped rather than risk a
-      // second refund.
-      if (pending !== undefined && now - pending.at >= ttl) pending = undefined
-      if (pending === undefined) {
-        if (refund === 0 && !sender.hasTakenBack) return Effect.void
-        pending = sender.batch(now, refund)
-        refund = 0
-      }
-      const batch = pending
-      const send = () =>
-        client.erTokenRefund(
-          key,
-          sender.batchKey,
-          sender.withdrawalsKey,
-          plan.capacity,
-          batch.content,
-          ttl,
-          batch.seq,
-          ...batch.takenBack
-        )
-      return Effect.match(call(store, "flush", send, Available), {
-        onFailure: () => {},
-        onSuccess: (available) => {
-          pending = undefined
+    const takeRefund = (): number | undefined => {
+      if (refund === 0) return undefined
+      const taken = refund
+      refund = 0
+      return taken
+    }
+    const flush = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      sender.flush(now, takeRefund, (batch) => {
+        const send = () =>
+          client.erTokenRefund(
+            key,
+            sender.batchKey,
+            sender.withdrawalsKey,
+            plan.capacity,
+            batch.content,
+            ttl,
+            batch.seq,
+            ...batch.takenBack
+          )
+        return Effect.map(call(store, "flush", send, Available), (available) => {
           lastKnown = available
-        }
-      })
-    })
+        })
+      }))
     yield* flushing(flush, shared.flushEvery)
 
-    const unsafeSucceeded = (spent: number) => {
-      const fromLocal = Math.min(spent, drawnLocally)
-      drawnLocally -= fromLocal
-      const toShared = spent > 0 ? spent - fromLocal : plan.refundOf(0)
-      refund = Math.min(plan.capacity, refund + toShared)
+    const giveBack = (tokens: number, spent: number) => {
+      refund = Math.min(plan.capacity, refund + tokens)
       if (shared.mode === "local") local.unsafeSucceeded?.(spent)
     }
+    // At a first attempt (spent 0) a success gives back `successRefund`;
+    // after retries, what they took from the shared bucket: nothing for
+    // retries granted while Redis could not answer.
+    const unsafeSucceeded = (spent: number) => giveBack(plan.refundOf(spent), spent)
 
     return {
       request: Effect.void,
       withdraw: (kind) => {
         const cost = plan.costOf(kind)
-        const withdrawal = sender.nextWithdrawal()
-        const send = () => client.erTokenWithdraw(key, sender.withdrawalsKey, plan.capacity, cost, ttl, withdrawal)
-        return call(store, "withdraw", send, Granted).pipe(
-          Effect.matchEffect({
-            onFailure: () =>
-              Effect.map(fallback(shared.mode, local, kind), (granted) => {
-                sender.giveUpOn(withdrawal)
-                if (shared.mode === "local" && Option.isSome(granted)) drawnLocally += granted.value
-                return granted
-              }),
-            onSuccess: ([granted, available]) => {
+        return withdrawal(sender, shared.mode, local, kind, (number) =>
+          Effect.map(
+            call(store, "withdraw", () => client.erTokenWithdraw(key, sender.withdrawalsKey, plan.capacity, cost, ttl, number), Granted),
+            ([granted, available]) => {
               lastKnown = available
-              return Effect.succeed(granted === 1 ? Option.some(cost) : Option.none())
+              return granted === 1 ? Option.some(cost) : Option.none()
             }
-          })
-        )
+          ))
       },
-      succeeded: (spent) => Effect.sync(() => unsafeSucceeded(spent)),
+      succeeded: (spent) => Effect.sync(() => giveBack(spent, spent)),
       unsafeSucceeded,
       snapshot: call(store, "snapshot", (redis) => redis.get(key), Schema.NullOr(Available)).pipe(
         Effect.match({
@@ -254,49 +295,49 @@ export const makeRatio = (
       window: Duration.millis(plan.windowMillis),
       minPerSecond: plan.minPerSecond
     })
-    const sender = new Sender(key)
+    // The ratio needs no time limit on a batch sent again: by then its
+    // counts have left the window, and are sent as nothing.
+    const sender = new Sender<ReadonlyArray<SlotCount>>(key, [], undefined)
     // Requests not sent yet, counted per slot of this host's clock, each
     // slot with the time of its latest request.
     const counts = new Map<number, SlotCount>()
-    let pending: Batch<ReadonlyArray<SlotCount>> | undefined
     let lastKnown: RetryBudget.Snapshot = { available: Math.floor(plan.reserve), capacity: Math.floor(plan.reserve) }
 
     const send = (operation: string, batch: number, ageAndCount: ReadonlyArray<number>, takenBack: ReadonlyArray<number>) =>
-      call(
-        store,
-        operation,
-        () =>
-          client.erRatioFlush(
-            key,
-            sender.batchKey,
-            sender.withdrawalsKey,
-            ...args,
-            batch,
-            ageAndCount.length / 2,
-            ...ageAndCount,
-            ...takenBack
-          ),
-        RatioState
+      Effect.map(
+        call(
+          store,
+          operation,
+          () =>
+            client.erRatioFlush(
+              key,
+              sender.batchKey,
+              sender.withdrawalsKey,
+              ...args,
+              batch,
+              ageAndCount.length / 2,
+              ...ageAndCount,
+              ...takenBack
+            ),
+          RatioState
+        ),
+        ([available, capacity]) => lastKnown = { available, capacity }
       )
+    const takeCounts = (): ReadonlyArray<SlotCount> | undefined => {
+      if (counts.size === 0) return undefined
+      const taken = [...counts.values()]
+      counts.clear()
+      return taken
+    }
     const flush = Effect.flatMap(Clock.currentTimeMillis, (now) => {
       // While Redis does not answer, counts older than the window are dropped.
       for (const [slot, count] of counts) if (now - count.latest >= ttl) counts.delete(slot)
-      if (pending === undefined) {
-        if (counts.size === 0 && !sender.hasTakenBack) return Effect.void
-        pending = sender.batch(now, [...counts.values()])
-        counts.clear()
-      }
-      const batch = pending
-      // Sent with their ages, which Redis reads against its own clock;
-      // requests whose slot has left the window by now are left out.
-      const ageAndCount = batch.content.filter((slot) => now - slot.latest < ttl)
-        .flatMap((slot) => [Math.max(0, now - slot.latest), slot.count])
-      return Effect.match(send("flush", batch.seq, ageAndCount, batch.takenBack), {
-        onFailure: () => {},
-        onSuccess: ([available, capacity]) => {
-          pending = undefined
-          lastKnown = { available, capacity }
-        }
+      return sender.flush(now, takeCounts, (batch) => {
+        // Sent with their ages, which Redis reads against its own clock;
+        // requests whose slot has left the window by now are left out.
+        const ageAndCount = batch.content.filter((slot) => now - slot.latest < ttl)
+          .flatMap((slot) => [Math.max(0, now - slot.latest), slot.count])
+        return Effect.asVoid(send("flush", batch.seq, ageAndCount, batch.takenBack))
       })
     })
     yield* flushing(flush, shared.flushEvery)
@@ -316,30 +357,17 @@ export const makeRatio = (
       request: Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) =>
         Effect.sync(() => unsafeRequest(now))),
       unsafeRequest,
-      withdraw: (kind) => {
-        const withdrawal = sender.nextWithdrawal()
-        const sendWithdrawal = () => client.erRatioWithdraw(key, sender.withdrawalsKey, ...args, withdrawal)
-        return call(store, "withdraw", sendWithdrawal, RatioGranted).pipe(
-          Effect.matchEffect({
-            onFailure: () => {
-              sender.giveUpOn(withdrawal)
-              return fallback(shared.mode, local, kind)
-            },
-            onSuccess: ([granted, available, capacity]) => {
+      withdraw: (kind) =>
+        withdrawal(sender, shared.mode, local, kind, (number) =>
+          Effect.map(
+            call(store, "withdraw", () => client.erRatioWithdraw(key, sender.withdrawalsKey, ...args, number), RatioGranted),
+            ([granted, available, capacity]) => {
               lastKnown = { available, capacity }
-              return Effect.succeed(granted === 1 ? Option.some(1) : Option.none())
+              return granted === 1 ? Option.some(1) : Option.none()
             }
-          })
-        )
-      },
+          )),
       succeeded: () => Effect.void,
-      snapshot: Effect.match(send("snapshot", 0, [], []), {
-        onFailure: () => lastKnown,
-        onSuccess: ([available, capacity]) => {
-          lastKnown = { available, capacity }
-          return lastKnown
-        }
-      })
+      snapshot: Effect.orElseSucceed(send("snapshot", 0, [], []), () => lastKnown)
     } satisfies RetryBudget.Service
   })
 }

@@ -15,25 +15,38 @@ local function now_ms()
 end
 `
 
+/** How many of a process's last withdrawals Redis keeps a record of, to take them back. */
+export const WITHDRAWALS_KEPT = 1024
+
 // The withdrawals of a process are numbered too. KEYS[2] of a withdrawal, a
 // hash of that process, holds what each of its last withdrawals took, by
 // number, and 'fence', the highest number the process gave up on (its answer
 // did not come in time). A flush takes back what such a withdrawal took
 // (\`take_back\`), and one that arrives after that is refused.
 const WITHDRAWALS = `
-local WITHDRAWALS_KEPT = 64
+local WITHDRAWALS_KEPT = ${WITHDRAWALS_KEPT}
 local function withdrawal_open(key, seq)
   return tonumber(seq) > tonumber(redis.call('HGET', key, 'fence') or '0')
 end
 local function remember(key, seq, taken, ttl)
   redis.call('HSET', key, seq, taken)
-  redis.call('HDEL', key, string.format('%d', tonumber(seq) - WITHDRAWALS_KEPT))
+  -- Those older than the last WITHDRAWALS_KEPT are dropped in one go, now and then.
+  if redis.call('HLEN', key) > 2 * WITHDRAWALS_KEPT + 1 then
+    local oldest = tonumber(seq) - WITHDRAWALS_KEPT
+    for _, field in ipairs(redis.call('HKEYS', key)) do
+      local number = tonumber(field)
+      if number and number <= oldest then redis.call('HDEL', key, field) end
+    end
+  end
   redis.call('PEXPIRE', key, ttl)
 end
-local function take_back(key, seq)
+local function take_back(key, seq, ttl)
   local taken = redis.call('HGET', key, seq)
   if taken then redis.call('HDEL', key, seq) end
-  if tonumber(seq) > tonumber(redis.call('HGET', key, 'fence') or '0') then redis.call('HSET', key, 'fence', seq) end
+  if tonumber(seq) > tonumber(redis.call('HGET', key, 'fence') or '0') then
+    redis.call('HSET', key, 'fence', seq)
+    redis.call('PEXPIRE', key, ttl)
+  end
   return taken
 end
 `
@@ -76,7 +89,7 @@ const TOKEN_REFUND = `${FIRST_TIME}${WITHDRAWALS}
 local capacity = tonumber(ARGV[1])
 local refund = 0
 if first_time(KEYS[2], tonumber(ARGV[4]), ARGV[3]) then refund = tonumber(ARGV[2]) end
-for i = 5, #ARGV do refund = refund + tonumber(take_back(KEYS[3], ARGV[i]) or '0') end
+for i = 5, #ARGV do refund = refund + tonumber(take_back(KEYS[3], ARGV[i], ARGV[3]) or '0') end
 local current = redis.call('GET', KEYS[1])
 if refund == 0 or not current then return current or tostring(capacity) end
 local available = math.min(capacity, tonumber(current) + refund)
@@ -150,7 +163,7 @@ if batch > 0 and first_time(KEYS[2], batch, ARGV[5]) then
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
 end
 for i = last_pair + 1, #ARGV do
-  local field = take_back(KEYS[3], ARGV[i])
+  local field = take_back(KEYS[3], ARGV[i], ARGV[5])
   if field and tonumber(redis.call('HGET', KEYS[1], field) or '0') > 0 then
     redis.call('HINCRBY', KEYS[1], field, -1)
     retries = retries - 1

@@ -16,6 +16,8 @@ import type * as RedisStore from "../RedisStore.js"
 export class StoreError extends Data.TaggedError("RedisStoreError")<{
   readonly operation: string
   readonly reason: string
+  /** The command was refused before it was written (no connection): Redis cannot have run it. */
+  readonly unsent: boolean
 }> {
   override get message(): string {
     return `Redis ${this.operation}: ${this.reason}`
@@ -44,6 +46,12 @@ export type StoreOptions = RedisStore.Options
 
 // Userinfo (user:password@) never reaches a message.
 const withoutUserinfo = (text: string): string => text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/\s]*@/gi, "$1")
+
+// What ioredis rejects a command with, without writing it, when it has no
+// connection and its offline queue is off (as the library sets it).
+const NOT_WRITTEN = "Stream isn't writeable and enableOfflineQueue options is false"
+
+const isUnsent = (cause: unknown): boolean => cause instanceof Error && cause.message === NOT_WRITTEN
 
 const reasonOf = (cause: unknown): string => {
   if (cause instanceof Error) return withoutUserinfo(cause.message).slice(0, 200)
@@ -80,14 +88,15 @@ export const call = <A, I>(
   const decode = Schema.decodeUnknown(reply)
   return Effect.tryPromise({
     try: () => run(store.client),
-    catch: (cause) => new StoreError({ operation, reason: reasonOf(cause) })
+    catch: (cause) => new StoreError({ operation, reason: reasonOf(cause), unsent: isUnsent(cause) })
   }).pipe(
     Effect.timeoutFail({
       duration: store.timeout,
-      onTimeout: () => new StoreError({ operation, reason: `no answer within ${Duration.format(store.timeout)}` })
+      onTimeout: () =>
+        new StoreError({ operation, reason: `no answer within ${Duration.format(store.timeout)}`, unsent: false })
     }),
     Effect.flatMap((value) =>
-      Effect.mapError(decode(value), () => new StoreError({ operation, reason: "unexpected reply" }))
+      Effect.mapError(decode(value), () => new StoreError({ operation, reason: "unexpected reply", unsent: false }))
     ),
     Effect.tapBoth({
       onFailure: (error) =>
@@ -117,9 +126,12 @@ const open = (url: string, options: RedisOptions): Redis => {
 const connect = (client: Redis, limit: Duration.Duration): Effect.Effect<void> =>
   Effect.ignore(Effect.timeout(Effect.tryPromise(() => client.connect()), limit))
 
-const isUrl = (text: string): boolean => {
+/** Whether ioredis can read a URL: it parses it as a URL and decodes its user and password. */
+const isReadableUrl = (text: string): boolean => {
   try {
-    new URL(text)
+    const url = new URL(text)
+    decodeURIComponent(url.username)
+    decodeURIComponent(url.password)
     return true
   } catch {
     return false
@@ -128,13 +140,14 @@ const isUrl = (text: string): boolean => {
 
 /**
  * The URL to connect to, plain or `Redacted`. One that is not a redis:// or
- * rediss:// URL, or that does not parse (a port out of range), is refused
+ * rediss:// URL, or that does not parse (a port out of range, a raw `%` in
+ * the password), is refused
  * here with a typed error that never holds it: ioredis would throw a
  * TypeError carrying the whole URL, password included.
  */
 const redisUrl = (value: string | Redacted.Redacted<string> | undefined): string => {
   const url = Redacted.isRedacted(value) ? Redacted.value(value) : value ?? "redis://127.0.0.1:6379"
-  if (typeof url !== "string" || !/^rediss?:\/\//.test(url) || !isUrl(url)) {
+  if (typeof url !== "string" || !/^rediss?:\/\//.test(url) || !isReadableUrl(url)) {
     throw Validate.invalid("redis.url", "a value that is not a redis:// or rediss:// URL", "a redis:// or rediss:// URL")
   }
   return url
