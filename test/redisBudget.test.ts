@@ -12,7 +12,7 @@ import { Retry, RetryBudget, RetryPolicy } from "../src/index.js"
 import { RedisBudget, RedisStore } from "../src/redis/index.js"
 import { Busy } from "./helpers.js"
 import { describeRedis, type RedisServer, useRedis } from "./support/redis.js"
-import { startProxy } from "./support/redisProxy.js"
+import { type RedisProxy, startProxy } from "./support/redisProxy.js"
 import { commandsBetween, commandStats, scriptCalls } from "./support/redisStats.js"
 
 let server: RedisServer
@@ -46,6 +46,16 @@ const runAt = <A, E>(
     Effect.scoped,
     Effect.provide(RedisStore.layer({ url, prefix, timeout, connectTimeout: "5 seconds", redis: { retryStrategy: () => 50 } }))
   ))
+
+/** Runs `body` with a proxy of its own in front of the test's Redis (test/support/redisProxy.ts), closed afterwards. */
+const throughProxy = async <A>(body: (proxy: RedisProxy) => Promise<A>): Promise<A> => {
+  const proxy = await startProxy(() => server.port)
+  try {
+    return await body(proxy)
+  } finally {
+    await proxy.close()
+  }
+}
 
 /** Waits until the store's connection is up again. */
 const ready = Effect.flatMap(RedisStore.RedisStore, (store) =>
@@ -348,8 +358,7 @@ describeRedis("RedisBudget against a real redis-server", () => {
     const key = `${prefix}budget:partition`
     // The rest of the fleet has emptied the shared bucket.
     await watch.set(key, "0", "PX", 600_000)
-    const proxy = await startProxy(() => server.port)
-    try {
+    await throughProxy(async (proxy) => {
       await Effect.runPromise(Effect.gen(function*() {
         const budget = yield* RedisBudget.makeTokenBucket({ name: "partition", capacity: 10, retryCost: 5, flushEvery: "50 millis" })
         // This process loses Redis; a call fails once, retries on the local bucket, and succeeds.
@@ -368,9 +377,7 @@ describeRedis("RedisBudget against a real redis-server", () => {
         Effect.scoped,
         Effect.provide(RedisStore.layer({ url: proxy.url, prefix, timeout: "200 millis", connectTimeout: "5 seconds" }))
       ))
-    } finally {
-      await proxy.close()
-    }
+    })
     // The 1 token of the later success, and not the 5 the shared bucket never gave.
     expect(await watch.get(key)).toBe("1")
   })
@@ -378,8 +385,7 @@ describeRedis("RedisBudget against a real redis-server", () => {
   it("a local grant whose call gave up does not swallow the refund of a later shared grant", async () => {
     const prefix = freshPrefix()
     const key = `${prefix}budget:drawn`
-    const proxy = await startProxy(() => server.port)
-    try {
+    await throughProxy(async (proxy) => {
       await runAt(proxy.url, prefix, Effect.gen(function*() {
         const budget = yield* RedisBudget.makeTokenBucket({ name: "drawn", capacity: 10, retryCost: 5, flushEvery: "50 millis" })
         // Redis unreachable: a retry draws on the in-process bucket, and its call then gives up (no success).
@@ -393,17 +399,14 @@ describeRedis("RedisBudget against a real redis-server", () => {
         budget.unsafeSucceeded!(5)
         yield* Effect.promise(() => until(async () => (await watch.get(key)) === "10", 30))
       }), "200 millis")
-    } finally {
-      await proxy.close()
-    }
+    })
     // The shared bucket gave 5 and the call succeeded: the 5 go back to it.
     expect(await watch.get(key)).toBe("10")
   })
 
   it("the withdrawals hash written by a flush that takes back a withdrawal which never reached Redis has a TTL", async () => {
     const prefix = freshPrefix()
-    const proxy = await startProxy(() => server.port)
-    try {
+    await throughProxy(async (proxy) => {
       await runAt(proxy.url, prefix, Effect.gen(function*() {
         const bucket = yield* RedisBudget.makeTokenBucket({ name: "ttl", onStoreError: "deny", flushEvery: "50 millis" })
         const ratio = yield* RedisBudget.makeRatio({ name: "ttl", onStoreError: "deny", flushEvery: "50 millis" })
@@ -414,9 +417,7 @@ describeRedis("RedisBudget against a real redis-server", () => {
         yield* ready
         yield* Effect.promise(() => until(async () => (await watch.keys(`${prefix}*:withdrawals:*`)).length === 2))
       }), "200 millis")
-    } finally {
-      await proxy.close()
-    }
+    })
     const keys = (await watch.keys(`${prefix}*`)).sort()
     expect(keys.filter((k) => k.includes(":withdrawals:"))).toHaveLength(2)
     const ttls = await Promise.all(keys.map(async (k) => [k.replace(prefix, ""), await watch.pttl(k)] as const))
@@ -481,8 +482,7 @@ describeRedis("RedisBudget against a real redis-server", () => {
     const prefix = freshPrefix()
     const key = `${prefix}budget:dropped`
     await watch.set(key, "0", "PX", 600_000)
-    const proxy = await startProxy(() => server.port)
-    try {
+    await throughProxy(async (proxy) => {
       await runAt(proxy.url, prefix, Effect.gen(function*() {
         const budget = yield* RedisBudget.makeTokenBucket({ name: "dropped", capacity: 10, ttl: "1 second", flushEvery: "50 millis" })
         proxy.cut()
@@ -494,9 +494,7 @@ describeRedis("RedisBudget against a real redis-server", () => {
         yield* ready
         yield* Effect.promise(() => until(async () => (await watch.get(key)) !== "0", 20))
       }), "200 millis")
-    } finally {
-      await proxy.close()
-    }
+    })
     // Every connection attempt was refused: the refund was never applied, and it is still owed.
     expect(await watch.get(key)).toBe("1")
   })
