@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net"
 import { performance } from "node:perf_hooks"
 import { HttpRetry } from "../src/http/index.js"
 import { Retry, RetryCooldown, RetryEvent, RetryLog, RetryPolicy } from "../src/index.js"
-import { Busy, collectEvents, track } from "./helpers.js"
+import { Busy, captureLogs, collectEvents, track } from "./helpers.js"
 
 describe("RetryCooldown.layerMemory", () => {
   it.effect("a recorded cool-down runs out with the clock; the later of two wins; other keys are free", () =>
@@ -117,6 +117,23 @@ describe("Retry.retry with a RetryCooldown", () => {
       expect(events.events.map((e) => e._tag)).toEqual(["Retrying", "Succeeded"])
       expect(events.events[0]).toMatchObject({ attempt: 0, delayFrom: "cooldown", delay: Duration.millis(2000) })
       expect(events.events[1]).toMatchObject({ attempts: 1 })
+    }).pipe(Effect.provide(RetryCooldown.layerMemory)))
+
+  it.effect("a first attempt's wait is logged without an error: nothing has failed yet", () =>
+    Effect.gen(function*() {
+      const cooldown = yield* RetryCooldown.RetryCooldown
+      yield* cooldown.record(key, "2 seconds")
+      const capture = captureLogs()
+      const fiber = yield* Effect.fork(
+        Retry.retry(Effect.succeed("ok"), policy, { cooldown: { key, firstAttempts: true } }).pipe(
+          Effect.provide(capture.layer)
+        )
+      )
+      yield* TestClock.adjust("1 minute")
+      expect(yield* Fiber.join(fiber)).toBe("ok")
+      const wait = capture.logs.find((log) => log.annotations.delayFrom === "cooldown")
+      expect(wait?.annotations).toMatchObject({ attempt: 0, delayFrom: "cooldown" })
+      expect(wait?.annotations).not.toHaveProperty("error")
     }).pipe(Effect.provide(RetryCooldown.layerMemory)))
 
   it.effect("a first attempt waits out a cool-down only when the wait fits in the policy's maxElapsed", () =>

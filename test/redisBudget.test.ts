@@ -4,14 +4,16 @@
  * connections, Redis commands per call from INFO commandstats, and what a
  * retry does when Redis is killed, answers garbage, or comes back.
  */
-import { Cause, Config, ConfigProvider, type Duration, Effect, Exit, Layer, Metric, Option, type Scope } from "effect"
+import { Cause, Config, ConfigProvider, Duration, Effect, Exit, Layer, Metric, Option, type Scope } from "effect"
+import { spawnSync } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import { inspect } from "node:util"
 import type { Redis } from "ioredis"
 import { beforeAll, expect, it } from "vitest"
 import { Retry, RetryBudget, RetryPolicy } from "../src/index.js"
 import { RedisBudget, RedisStore } from "../src/redis/index.js"
-import { Busy } from "./helpers.js"
-import { describeRedis, type RedisServer, useRedis } from "./support/redis.js"
+import { Busy, captureLogs, logText } from "./helpers.js"
+import { describeRedis, freePort, type RedisServer, useRedis } from "./support/redis.js"
 import { type RedisProxy, startProxy } from "./support/redisProxy.js"
 import { commandsBetween, commandStats, scriptCalls } from "./support/redisStats.js"
 
@@ -525,6 +527,44 @@ describeRedis("RedisBudget against a real redis-server", () => {
     expect(Exit.isFailure(exit) && !Cause.isDie(exit.cause)).toBe(true)
   })
 
+  it("a wrong password is said in the log, without the password, not taken for a Redis that does not answer", async () => {
+    await watch.call("ACL", "SETUSER", "app", "on", ">right-password", "~*", "+@all")
+    const { layer: logged, logs } = captureLogs()
+    const prefix = freshPrefix()
+    const url = `redis://app:wrong-password@127.0.0.1:${server.port}`
+    const granted = await Effect.runPromise(Effect.gen(function*() {
+      const budget = yield* RedisBudget.makeTokenBucket({ name: "auth", onStoreError: "deny" })
+      return yield* budget.withdraw("error")
+    }).pipe(Effect.scoped, Effect.provide(RedisStore.layer({ url, prefix, connectTimeout: "2 seconds" })), Effect.provide(logged)))
+    expect(granted).toEqual(Option.none())
+    const warning = logs.find((log) => log.level === "WARN")
+    expect(warning === undefined ? "" : logText(warning)).toMatch(/WRONGPASS/)
+    for (const log of logs) expect(logText(log)).not.toContain("wrong-password")
+  })
+
+  it("a process whose Redis is down exits once its layers close, not ioredis's 2 s disconnect timeout later", async () => {
+    const port = await freePort()
+    // The child builds the fleet layers against a closed port, closes them, and says how long it lived on after.
+    const program = `
+      import { Effect, Layer } from "effect"
+      import { RedisBudget, RedisCooldown, RedisStore } from "./src/redis/index.ts"
+      const store = RedisStore.layer({ url: "redis://127.0.0.1:${port}" })
+      const fleet = Layer.merge(RedisBudget.tokenBucket({ name: "x" }), RedisCooldown.layer).pipe(Layer.provide(store))
+      await Effect.runPromise(Effect.scoped(Layer.build(fleet)))
+      const closed = performance.now()
+      process.on("exit", () => console.log("lived on " + Math.round(performance.now() - closed)))
+    `
+    const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", program], {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      encoding: "utf8",
+      timeout: 20_000
+    })
+    const livedOn = Number(/lived on (\d+)/.exec(child.stdout)?.[1])
+    expect(child.stderr).toBe("")
+    // The store's time limit is 200 ms; ioredis would hold a socket timer for 2000.
+    expect(livedOn).toBeLessThan(1000)
+  })
+
   it("rejects invalid options with a typed error naming the option, never printing the URL", () => {
     expect(() => RedisBudget.tokenBucket({ name: "" })).toThrow(/name/)
     expect(() => RedisBudget.tokenBucket({ name: "x", onStoreError: "maybe" as never })).toThrow(/onStoreError/)
@@ -557,5 +597,28 @@ describeRedis("RedisBudget against a real redis-server", () => {
       { REDIS_URL: server.url }
     )
     expect(Exit.isSuccess(exit)).toBe(true)
+  })
+
+  it("layerConfig reads the time limits too, and a bad one is a typed failure naming it", async () => {
+    const env = (values: Record<string, string>) => ConfigProvider.fromMap(new Map(Object.entries(values)))
+    const layer = RedisStore.layerConfig({
+      url: Config.redacted("REDIS_URL"),
+      timeout: Config.string("REDIS_TIMEOUT"),
+      connectTimeout: Config.duration("REDIS_CONNECT_TIMEOUT")
+    })
+    const timeout = await Effect.runPromise(
+      Effect.map(RedisStore.RedisStore, (store) => Duration.toMillis(store.timeout)).pipe(
+        Effect.provide(layer),
+        Effect.withConfigProvider(env({ REDIS_URL: server.url, REDIS_TIMEOUT: "750ms", REDIS_CONNECT_TIMEOUT: "2 seconds" }))
+      )
+    )
+    expect(timeout).toBe(750)
+    const exit = await Effect.runPromiseExit(Effect.scoped(Layer.build(layer)).pipe(
+      Effect.withConfigProvider(env({ REDIS_URL: server.url, REDIS_TIMEOUT: "-1", REDIS_CONNECT_TIMEOUT: "2 seconds" }))
+    ))
+    expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.getOrThrow)).toMatchObject({
+      _tag: "InvalidRetryPolicy",
+      field: "redis.timeout"
+    })
   })
 })

@@ -93,11 +93,29 @@ describeRedis("RedisCooldown against a real redis-server", () => {
       expect(travelled).toBe(true)
     })))
   })
+
+  it("a restarted Redis (no persistence) gets back the cool-downs still running, from the processes that hold them", async () => {
+    const prefix = freshPrefix()
+    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const a = yield* connect(prefix)
+      yield* a.record("before", "8 seconds")
+      yield* Effect.promise(() => eventuallyInRedis(prefix, "before"))
+      yield* Effect.promise(() => server.kill("SIGKILL"))
+      yield* Effect.promise(() => server.start())
+      // The restarted Redis is empty; a reconnects and records what it still holds.
+      yield* Effect.promise(() => eventuallyInRedis(prefix, "before", 300))
+      // A process that starts now reads it, with about the time a has left.
+      const late = yield* connect(prefix)
+      const left = late.unsafeRemaining("before", now())
+      expect(left).toBeGreaterThan(1000)
+      expect(left).toBeLessThanOrEqual(a.unsafeRemaining("before", now()) + 100)
+    })))
+  })
 })
 
 /** Waits until the sorted set holds `member` (bounded). */
-const eventuallyInRedis = async (prefix: string, member: string) => {
-  for (let i = 0; i < 100; i++) {
+const eventuallyInRedis = async (prefix: string, member: string, tries = 100) => {
+  for (let i = 0; i < tries; i++) {
     if ((await watch.zscore(`${prefix}cooldowns`, member)) !== null) return
     await new Promise((resolve) => setTimeout(resolve, 20))
   }

@@ -41,6 +41,16 @@ export class Table {
     return entry.millis
   }
 
+  /** Every cool-down still running, with the time it has left. */
+  running(now: number): Array<readonly [key: string, millis: number]> {
+    const running: Array<readonly [string, number]> = []
+    for (const key of [...this.entries.keys()]) {
+      const left = this.remaining(key, now)
+      if (left > 0) running.push([key, left])
+    }
+    return running
+  }
+
   private sweep(now: number): void {
     for (const [key, entry] of this.entries) if (entry.until <= now) this.entries.delete(key)
   }

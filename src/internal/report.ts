@@ -28,6 +28,9 @@ export const errorTag = (error: unknown): string => {
   return typeof error
 }
 
+// A wait before a first attempt (for a cool-down) and its interruption carry no error.
+const errorOf = (error: unknown): { readonly error?: string } => error === undefined ? {} : { error: errorTag(error) }
+
 const annotations = (event: RetryEvent.RetryEvent): Record<string, unknown> => {
   const common: Record<string, unknown> = { policy: Option.getOrElse(event.name, () => "unnamed") }
   if (event.http !== undefined) {
@@ -43,12 +46,12 @@ const annotations = (event: RetryEvent.RetryEvent): Record<string, unknown> => {
         maxAttempts: event.maxAttempts,
         delayMs: Math.round(Duration.toMillis(event.delay)),
         ...(event.delayFrom === undefined ? {} : { delayFrom: event.delayFrom }),
-        error: errorTag(event.error)
+        ...errorOf(event.error)
       }
     case "Succeeded":
       return { ...common, attempts: event.attempts }
     case "GaveUp":
-      return { ...common, attempts: event.attempts, reason: event.reason, error: errorTag(event.error) }
+      return { ...common, attempts: event.attempts, reason: event.reason, ...errorOf(event.error) }
   }
 }
 

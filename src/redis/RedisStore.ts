@@ -54,6 +54,34 @@ export interface Options {
 }
 
 /**
+ * Options of `layerConfig`, each read from configuration: the URL (plain or
+ * `Config.redacted`), the key prefix and the two time limits. A time limit
+ * may be a `Config.duration` or any text `RetryPolicy` reads as a duration
+ * (`"200 millis"`, `"750ms"`). The rest of `Options` (TLS, sentinels) is
+ * code, not configuration: build those layers with `layer`.
+ *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import type { RedisStore } from "effect-retry/redis"
+ *
+ * const options: RedisStore.ConfigOptions = {
+ *   url: Config.redacted("REDIS_URL"),
+ *   timeout: Config.withDefault(Config.string("REDIS_TIMEOUT"), "200 millis")
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConfigOptions {
+  readonly url?: Config.Config<string | Redacted.Redacted<string>> | undefined
+  readonly prefix?: Config.Config<string> | undefined
+  readonly timeout?: Config.Config<Duration.DurationInput | string> | undefined
+  readonly connectTimeout?: Config.Config<Duration.DurationInput | string> | undefined
+}
+
+/**
  * The connection service: build it with `layer` or `layerConfig`.
  *
  * @example
@@ -111,10 +139,10 @@ export const layer = (options: Options = {}): Layer.Layer<RedisStore> =>
   Layer.scoped(RedisStore, internal.makeStore(options))
 
 /**
- * `layer` with its options read from configuration, for example
- * `Config.redacted("REDIS_URL")` for the URL, which may hold a password. An
- * option that is read but invalid (a URL without `redis://`) fails the layer
- * with `InvalidRetryPolicy` naming it.
+ * `layer` with its options read from configuration (see `ConfigOptions`), for
+ * example `Config.redacted("REDIS_URL")` for the URL, which may hold a
+ * password. An option that is read but invalid (a URL without `redis://`, a
+ * negative time limit) fails the layer with `InvalidRetryPolicy` naming it.
  *
  * @example
  * ```ts
@@ -131,9 +159,9 @@ export const layer = (options: Options = {}): Layer.Layer<RedisStore> =>
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config.Wrap<Pick<Options, "url" | "prefix">>
+  options: ConfigOptions
 ): Layer.Layer<RedisStore, ConfigError.ConfigError | InvalidRetryPolicy> =>
-  Layer.scoped(RedisStore, Effect.flatMap(Config.unwrap(options), internal.makeStoreFrom))
+  Layer.scoped(RedisStore, Effect.flatMap(internal.readConfig(options), internal.makeStoreFrom))
 
 /**
  * Counts Redis calls that failed, timed out or answered something unexpected,

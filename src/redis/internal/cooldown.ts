@@ -26,7 +26,8 @@ const parse = (message: string): { readonly key: string; readonly millis: number
  * local table at once and sends the cool-down to Redis in a fiber of the
  * layer's scope, so the call that received the hint does not wait on Redis.
  * Each time the subscriber connects (at start, after Redis comes back), the
- * cool-downs still running are read from Redis.
+ * cool-downs still running are read from Redis; after a reconnection, this
+ * process's running cool-downs are recorded again, for a Redis that restarted.
  */
 export const make = (store: Store): Effect.Effect<RetryCooldown.Service, never, Scope.Scope> =>
   Effect.gen(function*() {
@@ -68,11 +69,31 @@ export const make = (store: Store): Effect.Effect<RetryCooldown.Service, never, 
       Effect.zipRight(sync),
       Effect.ignore
     )
-    // A reconnected subscriber subscribes again and catches up on what it missed.
+    const send = (member: string, millis: number) =>
+      Effect.ignore(call(
+        store,
+        "cooldown",
+        () => client.erCooldownRecord(key, member, Math.ceil(millis), channel),
+        Remaining
+      ))
+    // A Redis that restarted without persistence has forgotten the running
+    // cool-downs: each process records again those it holds (the later of
+    // two ends wins, so a copy never shortens one).
+    const restore = Effect.suspend(() =>
+      Effect.forEach(table.running(clock.unsafeCurrentTimeMillis()), ([member, millis]) => send(member, millis), {
+        discard: true
+      })
+    )
+    // A reconnected subscriber subscribes again and catches up on what it
+    // missed; a reconnected client (which sends the records) restores.
     let connecting = true
-    subscriber.on("ready", () => {
-      if (!connecting) Runtime.runFork(runtime)(Effect.forkIn(subscribe, scope))
-    })
+    const onReconnect = (effect: Effect.Effect<void>) => () => {
+      if (!connecting) Runtime.runFork(runtime)(Effect.forkIn(effect, scope))
+    }
+    subscriber.on("ready", onReconnect(subscribe))
+    const restoreOnReady = onReconnect(restore)
+    store.client.on("ready", restoreOnReady)
+    yield* Effect.addFinalizer(() => Effect.sync(() => store.client.off("ready", restoreOnReady)))
     // At start the layer waits (within the time limit) until it is subscribed
     // and has read the cool-downs already running, so that a process that is
     // ready knows them; a Redis that is down at start is caught up with later.
@@ -80,14 +101,5 @@ export const make = (store: Store): Effect.Effect<RetryCooldown.Service, never, 
     connecting = false
     yield* subscriber.status === "ready" ? subscribe : Effect.void
 
-    return Cooldown.fromTable(table, (member, millis) =>
-      Effect.asVoid(Effect.forkIn(
-        Effect.ignore(call(
-          store,
-          "cooldown",
-          () => client.erCooldownRecord(key, member, Math.ceil(millis), channel),
-          Remaining
-        )),
-        scope
-      )))
+    return Cooldown.fromTable(table, (member, millis) => Effect.asVoid(Effect.forkIn(send(member, millis), scope)))
   })

@@ -1,3 +1,5 @@
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -39,6 +41,13 @@ export interface Store {
   readonly timeout: Duration.Duration
   /** Whether the last call succeeded: a change is logged once, not per call. */
   healthy: boolean
+  /** Why the connection is down, as ioredis last said (a wrong password, a refused connection), until it is up again. */
+  readonly connection: ConnectionState
+}
+
+/** The last connection error of a store's connections, shown when a call fails for want of a connection. */
+export interface ConnectionState {
+  lastError: string | undefined
 }
 
 /** The connection options, declared (with their documentation) once, in the public module. */
@@ -69,9 +78,16 @@ const logChange = (store: Store, healthy: boolean, error?: StoreError): Effect.E
       ? Effect.logInfo("effect-retry: Redis answers again; shared budgets and cool-downs are back")
       : Effect.logWithLevel(
         level,
-        `effect-retry: Redis does not answer (${error?.message ?? "unknown"}); budgets follow their onStoreError mode until it does`
+        `effect-retry: Redis cannot be used (${error?.message ?? "unknown"}); until it can, shared budgets ` +
+          "follow their onStoreError mode and each process keeps to the cool-downs it knows"
       )
   })
+}
+
+/** Why a command was refused before it was written: the connection is down, and ioredis may have said why. */
+const notConnected = (store: Store): string => {
+  const why = store.connection.lastError
+  return why === undefined ? "not connected" : `not connected: ${why}`
 }
 
 /**
@@ -88,7 +104,10 @@ export const call = <A, I>(
   const decode = Schema.decodeUnknown(reply)
   return Effect.tryPromise({
     try: () => run(store.client),
-    catch: (cause) => new StoreError({ operation, reason: reasonOf(cause), unsent: isUnsent(cause) })
+    catch: (cause) =>
+      isUnsent(cause)
+        ? new StoreError({ operation, reason: notConnected(store), unsent: true })
+        : new StoreError({ operation, reason: reasonOf(cause), unsent: false })
   }).pipe(
     Effect.timeoutFail({
       duration: store.timeout,
@@ -106,20 +125,32 @@ export const call = <A, I>(
   )
 }
 
-/** The settings that keep a Redis call from waiting: no offline queue, no resending, a time limit per command. */
+/**
+ * The settings that keep a Redis call from waiting: no offline queue, no
+ * resending, a time limit per command; and closing waits for a socket no
+ * longer than that limit (ioredis's 2 s default kept a process alive after
+ * its layers had closed when Redis was down).
+ */
 const safeOptions = (timeoutMillis: number): RedisOptions => ({
   lazyConnect: true,
   enableOfflineQueue: false,
   maxRetriesPerRequest: 0,
   autoResendUnfulfilledCommands: false,
-  commandTimeout: Math.max(1, Math.ceil(timeoutMillis))
+  commandTimeout: Math.max(1, Math.ceil(timeoutMillis)),
+  disconnectTimeout: Math.max(1, Math.ceil(timeoutMillis))
 })
 
-const open = (url: string, options: RedisOptions): Redis => {
+const open = (url: string, options: RedisOptions, connection: ConnectionState): Redis => {
   const client = new Redis(url, options)
   // A failed command reaches its caller as a rejected promise; without a
-  // listener, ioredis would print each connection error to the console.
-  client.on("error", () => {})
+  // listener, ioredis would print each connection error to the console. The
+  // last one is kept to say why commands are refused (WRONGPASS, ECONNREFUSED).
+  client.on("error", (error: unknown) => {
+    connection.lastError = reasonOf(error)
+  })
+  client.on("ready", () => {
+    connection.lastError = undefined
+  })
   return client
 }
 
@@ -153,6 +184,15 @@ const redisUrl = (value: string | Redacted.Redacted<string> | undefined): string
   return url
 }
 
+/** Reads the options `layerConfig` was given; those left out stay out (and take their defaults). */
+export const readConfig = (options: RedisStore.ConfigOptions): Effect.Effect<StoreOptions, ConfigError.ConfigError> => {
+  const given = Object.entries(options).filter(([, config]) => config !== undefined)
+  return Effect.map(
+    Config.all(Object.fromEntries(given) as Record<string, Config.Config<unknown>>),
+    (values) => values as StoreOptions
+  )
+}
+
 /** `makeStore` for options read from configuration: a bad option fails the effect instead of throwing. */
 export const makeStoreFrom = (options: StoreOptions): Effect.Effect<Store, InvalidRetryPolicy, Scope.Scope> =>
   Effect.flatten(Effect.try({
@@ -179,17 +219,19 @@ export const makeStore = (options: StoreOptions): Effect.Effect<Store, never, Sc
   )
   const settings: RedisOptions = { ...options.redis, ...safeOptions(timeoutMillis) }
   return Effect.gen(function*() {
+    const connection: ConnectionState = { lastError: undefined }
     const client = yield* Effect.acquireRelease(
-      Effect.sync(() => open(url, settings)),
+      Effect.sync(() => open(url, settings, connection)),
       (client) => Effect.sync(() => client.disconnect())
     )
     yield* connect(client, connectTimeout)
     return {
       client,
-      duplicate: () => open(url, settings),
+      duplicate: () => open(url, settings, connection),
       prefix,
       timeout: Duration.millis(timeoutMillis),
-      healthy: true
+      healthy: true,
+      connection
     }
   })
 }
