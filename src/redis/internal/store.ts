@@ -178,8 +178,17 @@ const isReadableUrl = (text: string): boolean => {
  */
 const redisUrl = (value: string | Redacted.Redacted<string> | undefined): string => {
   const url = Redacted.isRedacted(value) ? Redacted.value(value) : value ?? "redis://127.0.0.1:6379"
-  if (typeof url !== "string" || !/^rediss?:\/\//.test(url) || !isReadableUrl(url)) {
-    throw Validate.invalid("redis.url", "a value that is not a redis:// or rediss:// URL", "a redis:// or rediss:// URL")
+  const problem = typeof url !== "string" || !/^rediss?:\/\//.test(url)
+    ? "a value that does not start with redis:// or rediss://"
+    : !isReadableUrl(url)
+    ? "a URL that does not parse"
+    : undefined
+  if (problem !== undefined) {
+    throw new InvalidRetryPolicy({
+      field: "redis.url",
+      value: `${problem} (not shown: it may hold a password)`,
+      allowed: "redis://[user:password@]host[:port][/db] or rediss://..., with a port up to 65535 and %-encoded user and password"
+    })
   }
   return url
 }
