@@ -362,9 +362,10 @@ export const toSchedule: <E = unknown>(
 /**
  * A `Config` that reads a policy from the keys `MAX_ATTEMPTS`, `BASE_DELAY`,
  * `MAX_DELAY`, `FACTOR`, `JITTER` (`none`, `full`, `equal`, `decorrelated` or a
- * range such as `0.75..1.25`), `MAX_ELAPSED`, `RETRY_AFTER_MAX` and
- * `RETRY_AFTER_WHEN_ABOVE_MAX` (`fail`, `clamp` or `ignore`), each optional
- * with the defaults of `make`. Durations are Effect duration strings
+ * range such as `0.75..1.25`), `MAX_ELAPSED`, `RETRY_AFTER` (`on` or `off`:
+ * `off` is `retryAfter: false`), `RETRY_AFTER_MAX`,
+ * `RETRY_AFTER_WHEN_ABOVE_MAX` (`fail`, `clamp` or `ignore`) and
+ * `RETRY_AFTER_SPREAD`, each optional with the defaults of `make`. Durations are Effect duration strings
  * ("500 millis"), the short forms the library prints ("500ms", "1.2s",
  * "1m 30s") or integers of milliseconds. Values are decoded by `FromOptions`,
  * as in `make`. A bad value fails with a `ConfigError` that names the key; an

@@ -368,8 +368,10 @@ describe("RetryPolicy.config", () => {
     "FACTOR",
     "JITTER",
     "MAX_ELAPSED",
+    "RETRY_AFTER",
     "RETRY_AFTER_MAX",
-    "RETRY_AFTER_WHEN_ABOVE_MAX"
+    "RETRY_AFTER_WHEN_ABOVE_MAX",
+    "RETRY_AFTER_SPREAD"
   ]
 
   it.effect("reads every key", () =>
@@ -397,6 +399,30 @@ describe("RetryPolicy.config", () => {
       expect(millis(rules.max)).toBe(250)
       expect(rules.whenAboveMax).toBe("fail")
       expect(rules.spread).toBe(0.1)
+    }))
+
+  it.effect("RETRY_AFTER_SPREAD sets the hint's spread; RETRY_AFTER=off turns server hints off", () =>
+    Effect.gen(function*() {
+      const spread = yield* Effect.withConfigProvider(RetryPolicy.config, provider([["RETRY_AFTER_SPREAD", "0"]]))
+      expect(spread.retryAfter === false ? undefined : spread.retryAfter.spread).toBe(0)
+      const off = yield* Effect.withConfigProvider(RetryPolicy.config, provider([["RETRY_AFTER", "off"]]))
+      expect(off.retryAfter).toBe(false)
+      const on = yield* Effect.withConfigProvider(RetryPolicy.config, provider([["RETRY_AFTER", "on"], ["RETRY_AFTER_MAX", "5 seconds"]]))
+      expect(on.retryAfter === false ? undefined : millis(on.retryAfter.max)).toBe(5000)
+    }))
+
+  it.effect("RETRY_AFTER=off with a RETRY_AFTER_* rule, or a value other than on and off, is an error at RETRY_AFTER", () =>
+    Effect.gen(function*() {
+      const read = (entries: ReadonlyArray<readonly [string, string]>) =>
+        Effect.flip(Effect.withConfigProvider(nested, provider(entries.map(([key, value]) => [`RETRY_${key}`, value]))))
+      const both = yield* read([["RETRY_AFTER", "off"], ["RETRY_AFTER_MAX", "5 seconds"]])
+      expect(String(both)).toContain("RETRY.RETRY_AFTER")
+      expect(String(both)).toContain("RETRY_AFTER_MAX")
+      const maybe = yield* read([["RETRY_AFTER", "maybe"]])
+      expect(String(maybe)).toContain("RETRY.RETRY_AFTER")
+      expect(String(maybe)).toContain("\"maybe\"")
+      const spread = yield* read([["RETRY_AFTER_SPREAD", "-1"]])
+      expect(String(spread)).toContain("RETRY.RETRY_AFTER_SPREAD")
     }))
 
   it.effect("uses the defaults of make when keys are absent", () =>

@@ -131,8 +131,14 @@ describe.concurrent("effect-retry --help and --version", () => {
     const run = await cli(["explain", "--help"])
     const text = run.stdout.replace(/\s+/g, " ")
     for (const key of envKeys) expect(text).toContain(key)
-    expect(envKeys).toEqual(expect.arrayContaining(["RETRY_MAX_ATTEMPTS", "RETRY_RETRY_AFTER_MAX", "RETRY_RETRY_AFTER_WHEN_ABOVE_MAX"]))
-    expect(envKeys).toHaveLength(8)
+    expect(envKeys).toEqual(expect.arrayContaining([
+      "RETRY_MAX_ATTEMPTS",
+      "RETRY_RETRY_AFTER",
+      "RETRY_RETRY_AFTER_MAX",
+      "RETRY_RETRY_AFTER_WHEN_ABOVE_MAX",
+      "RETRY_RETRY_AFTER_SPREAD"
+    ]))
+    expect(envKeys).toHaveLength(10)
   })
 
   it("--version prints the version of package.json", async () => {

@@ -142,16 +142,34 @@ export const toSchedule = <E = unknown>(
 ): Schedule.Schedule<Duration.Duration, E> =>
   Decision.toSchedule(Decision.planOf(policy), options.while ?? Retryable.isRetryable, hintMillis)
 
-/** The configuration key of each option. */
-const configKeys: Record<string, string> = {
+/** The configuration keys, in the order they are documented. */
+const CONFIG_KEYS = [
+  "MAX_ATTEMPTS",
+  "BASE_DELAY",
+  "MAX_DELAY",
+  "FACTOR",
+  "JITTER",
+  "MAX_ELAPSED",
+  "RETRY_AFTER",
+  "RETRY_AFTER_MAX",
+  "RETRY_AFTER_WHEN_ABOVE_MAX",
+  "RETRY_AFTER_SPREAD"
+] as const
+
+type ConfigKey = typeof CONFIG_KEYS[number]
+
+/** The configuration key of each option a policy's checks name. */
+const configKeys: Record<string, ConfigKey> = {
   maxAttempts: "MAX_ATTEMPTS",
   baseDelay: "BASE_DELAY",
   maxDelay: "MAX_DELAY",
   factor: "FACTOR",
   jitter: "JITTER",
   maxElapsed: "MAX_ELAPSED",
+  retryAfter: "RETRY_AFTER",
   "retryAfter.max": "RETRY_AFTER_MAX",
-  "retryAfter.whenAboveMax": "RETRY_AFTER_WHEN_ABOVE_MAX"
+  "retryAfter.whenAboveMax": "RETRY_AFTER_WHEN_ABOVE_MAX",
+  "retryAfter.spread": "RETRY_AFTER_SPREAD"
 }
 
 const keyOf = (field: string): string =>
@@ -161,48 +179,64 @@ const keyOf = (field: string): string =>
  * A number when the text is one (as `Config.number` reads it), otherwise the
  * text, so that the message quotes what was given. Blank text is not 0.
  */
-const numeric = (text: string): number | string => {
+const numeric = (text: string | undefined): number | string | undefined => {
+  if (text === undefined) return undefined
   const n = Number(text)
   return text.trim() === "" || Number.isNaN(n) ? text : n
 }
 
+const RULE_KEYS = ["RETRY_AFTER_MAX", "RETRY_AFTER_WHEN_ABOVE_MAX", "RETRY_AFTER_SPREAD"] as const
+
+/** `RETRY_AFTER`: `on` (the default) or `off`, and never `off` beside a rule for hints. */
+const retryAfterSwitch = (given: Readonly<Record<ConfigKey, string | undefined>>): Either.Either<boolean, ConfigError.ConfigError> => {
+  const value = given.RETRY_AFTER
+  if (value === undefined || value === "on") return Either.right(true)
+  if (value !== "off") {
+    const got = value.trim() === "" ? "an empty value" : PolicyOptions.describeValue(value)
+    return Either.left(ConfigError.InvalidData(["RETRY_AFTER"], `expected "on" or "off", got ${got}`))
+  }
+  const rules = RULE_KEYS.filter((key) => given[key] !== undefined)
+  return rules.length === 0 ? Either.right(false) : Either.left(ConfigError.InvalidData(
+    ["RETRY_AFTER"],
+    `"off" ignores every Retry-After hint, so ${rules.join(" and ")} cannot be set with it; leave ${
+      rules.length === 1 ? "it" : "them"
+    } out, or set RETRY_AFTER to "on"`
+  ))
+}
+
 /** The body of `RetryPolicy.config`. */
-export const config: Config.Config<RetryPolicy.RetryPolicy> = Config.all({
-  maxAttempts: Config.option(Config.string("MAX_ATTEMPTS")),
-  baseDelay: Config.option(Config.string("BASE_DELAY")),
-  maxDelay: Config.option(Config.string("MAX_DELAY")),
-  factor: Config.option(Config.string("FACTOR")),
-  jitter: Config.option(Config.string("JITTER")),
-  maxElapsed: Config.option(Config.string("MAX_ELAPSED")),
-  retryAfterMax: Config.option(Config.string("RETRY_AFTER_MAX")),
-  whenAboveMax: Config.option(Config.string("RETRY_AFTER_WHEN_ABOVE_MAX"))
-}).pipe(
+export const config: Config.Config<RetryPolicy.RetryPolicy> = Config.all(
+  Object.fromEntries(CONFIG_KEYS.map((key) => [key, Config.option(Config.string(key))])) as Record<
+    ConfigKey,
+    Config.Config<Option.Option<string>>
+  >
+).pipe(
   Config.mapOrFail((values) => {
-    const given: Record<string, string | undefined> = {
-      MAX_ATTEMPTS: Option.getOrUndefined(values.maxAttempts),
-      BASE_DELAY: Option.getOrUndefined(values.baseDelay),
-      MAX_DELAY: Option.getOrUndefined(values.maxDelay),
-      FACTOR: Option.getOrUndefined(values.factor),
-      JITTER: Option.getOrUndefined(values.jitter),
-      MAX_ELAPSED: Option.getOrUndefined(values.maxElapsed),
-      RETRY_AFTER_MAX: Option.getOrUndefined(values.retryAfterMax),
-      RETRY_AFTER_WHEN_ABOVE_MAX: Option.getOrUndefined(values.whenAboveMax)
-    }
-    const options = {
-      maxAttempts: Option.getOrUndefined(Option.map(values.maxAttempts, numeric)),
-      baseDelay: given.BASE_DELAY,
-      maxDelay: given.MAX_DELAY,
-      factor: Option.getOrUndefined(Option.map(values.factor, numeric)),
-      jitter: given.JITTER,
-      maxElapsed: given.MAX_ELAPSED,
-      retryAfter: { max: given.RETRY_AFTER_MAX, whenAboveMax: given.RETRY_AFTER_WHEN_ABOVE_MAX }
-    }
-    // The ConfigError's path names the key (Config.nested adds its prefix before it).
-    // An empty value (`RETRY_MAX_ATTEMPTS=`) is rejected by every option; it is said to be empty.
-    return Either.mapLeft(resolveEither(options), (error) => {
-      const key = keyOf(error.field)
-      const empty = given[key]?.trim() === ""
-      return ConfigError.InvalidData([key], `expected ${error.allowed}, got ${empty ? "an empty value" : error.value}`)
+    const given = Object.fromEntries(CONFIG_KEYS.map((key) => [key, Option.getOrUndefined(values[key])])) as Record<
+      ConfigKey,
+      string | undefined
+    >
+    return Either.flatMap(retryAfterSwitch(given), (honoured) => {
+      const options = {
+        maxAttempts: numeric(given.MAX_ATTEMPTS),
+        baseDelay: given.BASE_DELAY,
+        maxDelay: given.MAX_DELAY,
+        factor: numeric(given.FACTOR),
+        jitter: given.JITTER,
+        maxElapsed: given.MAX_ELAPSED,
+        retryAfter: honoured && {
+          max: given.RETRY_AFTER_MAX,
+          whenAboveMax: given.RETRY_AFTER_WHEN_ABOVE_MAX,
+          spread: numeric(given.RETRY_AFTER_SPREAD)
+        }
+      }
+      // The ConfigError's path names the key (Config.nested adds its prefix before it).
+      // An empty value (`RETRY_MAX_ATTEMPTS=`) is rejected by every option; it is said to be empty.
+      return Either.mapLeft(resolveEither(options), (error) => {
+        const key = keyOf(error.field)
+        const empty = (given as Record<string, string | undefined>)[key]?.trim() === ""
+        return ConfigError.InvalidData([key], `expected ${error.allowed}, got ${empty ? "an empty value" : error.value}`)
+      })
     })
   })
 )
