@@ -117,3 +117,20 @@ describe("RetryLog", () => {
       expect(result.lines).toEqual([own])
     }))
 })
+
+describe("the error annotation", () => {
+  it.effect("a call that fails with undefined is logged with error=undefined on each retry and the give-up", () =>
+    Effect.gen(function*() {
+      const { layer, logs } = captureLogs()
+      const failing = Effect.fail(undefined)
+      yield* runClocked(
+        Retry.retry(failing, RetryPolicy.make({ baseDelay: "10 millis", jitter: "none", maxAttempts: 2 }), { while: () => true }).pipe(
+          Effect.provide(layer)
+        )
+      )
+      const library = logs.filter((log) => log.level === "WARN")
+      expect(library.length).toBe(2)
+      // The attempt failed, with undefined: the line says so, as it did before, unlike a cool-down wait that has no error.
+      for (const log of library) expect(log.annotations["error"]).toBe("undefined")
+    }))
+})

@@ -97,18 +97,30 @@ export const layer = (
       const cutShort = event._tag === "GaveUp" && (event.reason === "interrupted" || event.reason === "defect")
       return attempt >= 1 && !cutShort ? attempt : undefined
     }
-    // An attempt announced by `Retrying` and then given up on at the deadline
-    // (a slow listener) comes twice with the same error: described once.
-    const described = new WeakMap<object, number>()
-    const firstTime = (attempt: number, error: unknown): boolean => {
-      if (typeof error !== "object" || error === null) return true
-      if (described.get(error) === attempt) return false
-      described.set(error, attempt)
-      return true
+    // A retry announced by `Retrying` and then not made because the deadline
+    // passed while the listeners ran is followed by a `GaveUp` ("deadline")
+    // with the same attempt and error: that attempt was described already.
+    // The last attempt described is kept per error (an object's, weakly; a
+    // primitive's in a small map), and only a "deadline" give-up reads it.
+    const announcedObjects = new WeakMap<object, number>()
+    const announcedValues = new Map<unknown, number>()
+    const announce = (attempt: number, error: unknown) => {
+      if (typeof error === "object" && error !== null) return void announcedObjects.set(error, attempt)
+      if (announcedValues.size >= 64) announcedValues.clear()
+      announcedValues.set(error, attempt)
+    }
+    const announced = (attempt: number, error: unknown): boolean =>
+      (typeof error === "object" && error !== null ? announcedObjects.get(error) : announcedValues.get(error)) === attempt
+    const firstTime = (event: RetryEvent.Retrying | RetryEvent.GaveUp, attempt: number): boolean => {
+      if (event._tag === "Retrying") {
+        announce(attempt, event.error)
+        return true
+      }
+      return !(event.reason === "deadline" && announced(attempt, event.error))
     }
     const history = (event: RetryEvent.Retrying | RetryEvent.GaveUp) => {
       const attempt = failedAttempt(event)
-      const line = attempt === undefined || !firstTime(attempt, event.error)
+      const line = attempt === undefined || !firstTime(event, attempt)
         ? undefined
         : options.describe?.(attempt, event.error)
       return Effect.zipRight(line === undefined ? Effect.void : println(line), options.afterAttempt ?? Effect.void)

@@ -184,3 +184,59 @@ describe("describe is told what each attempt got", () => {
       expect(calls).toEqual([])
     }))
 })
+
+describe("describe across calls", () => {
+  it.effect("two calls under one status line that fail with the same error object: each call's attempt 1 is described", () =>
+    Effect.gen(function*() {
+      const { layer, out } = recordingTerminal({ tty: false })
+      const calls: Array<string> = []
+      const describe = (attempt: number, error: unknown) => {
+        const line = `attempt ${attempt}: ${String((error as Unavailable)._tag)}`
+        calls.push(line)
+        return line
+      }
+      // One error value, as `Effect.fail(unavailable)` with a shared instance gives.
+      const unavailable = new Unavailable({ n: 0 })
+      const callOnce = () => {
+        let n = 0
+        return Effect.suspend(() => ++n === 1 ? Effect.fail(unavailable) : Effect.succeed("ok")).pipe(Retry.retry(policy))
+      }
+      const fiber = yield* Effect.fork(
+        Effect.zipRight(callOnce(), callOnce()).pipe(
+          RetryLog.off,
+          Effect.provide(statusLine({ tty: false, describe }).pipe(Layer.provide(layer)))
+        )
+      )
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber)
+      expect(out.filter((line) => line.startsWith("retrying"))).toHaveLength(2)
+      // The second call's first attempt failed too: it is described as well.
+      expect(calls).toEqual(["attempt 1: Unavailable", "attempt 1: Unavailable"])
+    }))
+})
+
+describe("a retry given up at the deadline, with a string error", () => {
+  it.effect("the attempt announced by Retrying and then given up at the deadline is described once", () =>
+    Effect.gen(function*() {
+      const { layer } = recordingTerminal({ tty: false })
+      const calls: Array<string> = []
+      const describe = (attempt: number, error: unknown) => {
+        const line = `attempt ${attempt}: ${String(error)}`
+        calls.push(line)
+        return line
+      }
+      const budgeted = RetryPolicy.make({ jitter: "none", maxAttempts: 3, baseDelay: "500 millis", maxElapsed: "1 second" })
+      const fiber = yield* Effect.fork(Effect.exit(Effect.fail("503 from upstream").pipe(
+        // A listener that takes 2 s: when it returns, the retry would start past the 1 s budget.
+        Retry.retry(budgeted, {
+          while: () => true,
+          onEvent: (event) => event._tag === "Retrying" ? Effect.sleep("2 seconds") : Effect.void
+        }),
+        RetryLog.off,
+        Effect.provide(statusLine({ tty: false, describe }).pipe(Layer.provide(layer)))
+      )))
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber)
+      expect(calls).toEqual(["attempt 1: 503 from upstream"])
+    }))
+})

@@ -28,8 +28,10 @@ export const errorTag = (error: unknown): string => {
   return typeof error
 }
 
-// A wait before a first attempt (for a cool-down) and its interruption carry no error.
-const errorOf = (error: unknown): { readonly error?: string } => error === undefined ? {} : { error: errorTag(error) }
+// A wait before a first attempt (for a cool-down), and a give-up before any
+// attempt, carry no error: nothing has failed. `undefined` failing is an error.
+const errorOf = (attempts: number, error: unknown): { readonly error?: string } =>
+  attempts === 0 ? {} : { error: errorTag(error) }
 
 const annotations = (event: RetryEvent.RetryEvent): Record<string, unknown> => {
   const common: Record<string, unknown> = { policy: Option.getOrElse(event.name, () => "unnamed") }
@@ -46,12 +48,12 @@ const annotations = (event: RetryEvent.RetryEvent): Record<string, unknown> => {
         maxAttempts: event.maxAttempts,
         delayMs: Math.round(Duration.toMillis(event.delay)),
         ...(event.delayFrom === undefined ? {} : { delayFrom: event.delayFrom }),
-        ...errorOf(event.error)
+        ...errorOf(event.attempt, event.error)
       }
     case "Succeeded":
       return { ...common, attempts: event.attempts }
     case "GaveUp":
-      return { ...common, attempts: event.attempts, reason: event.reason, ...errorOf(event.error) }
+      return { ...common, attempts: event.attempts, reason: event.reason, ...errorOf(event.attempts, event.error) }
   }
 }
 
