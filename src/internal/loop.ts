@@ -210,13 +210,15 @@ class CallRunner<A, E, R, R2> {
 
   private firstWith(fiber: Fiber.RuntimeFiber<A, E>, waitedSince: number | undefined): Effect.Effect<A, E, R | R2> {
     const { options, needsStart } = this.resolved
-    const budget: RetryBudget.Service | undefined = options.budget ??
-      fiber.currentContext.unsafeMap.get(RetryBudget.RetryBudget.key)
+    // Read once: each read of the fiber's context is a look-up of its own.
+    const context = fiber.currentContext
+    const services = context.unsafeMap
+    const budget: RetryBudget.Service | undefined = options.budget ?? services.get(RetryBudget.RetryBudget.key)
     const cooldown: RetryCooldown.Service | undefined = options.cooldown === undefined
       ? undefined
-      : fiber.currentContext.unsafeMap.get(RetryCooldown.RetryCooldown.key)
+      : services.get(RetryCooldown.RetryCooldown.key)
     // Inside another retry or repeat loop, whose metadata the call must not see.
-    const nested = fiber.currentContext.unsafeMap.has(Schedule.CurrentIterationMetadata.key)
+    const nested = services.has(Schedule.CurrentIterationMetadata.key)
     // The common case: no deadline, no cool-down, not nested. The clock is
     // read only when a budget counts requests, and a call run again (the same
     // effect, under the same budget) reuses the effect built for its last run.
@@ -232,7 +234,7 @@ class CallRunner<A, E, R, R2> {
     // attempt nor a give-up right after it sees the outer loop's.
     return nested
       ? Effect.provideService(
-        this.firstRun(fiber, waitedSince, budget, cooldown, fiber.currentContext),
+        this.firstRun(fiber, waitedSince, budget, cooldown, context),
         Schedule.CurrentIterationMetadata,
         noIterationYet
       )
