@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, FiberRef, Layer, Logger, LogLevel } from "effect"
-import { Retry, RetryLog, RetryPolicy } from "../src/index.js"
+import { Retry, RetryCooldown, RetryLog, RetryPolicy } from "../src/index.js"
 import { alwaysBusy, captureLogs, collectEvents, runClocked } from "./helpers.js"
 
 const policy = RetryPolicy.make({ maxAttempts: 3, baseDelay: "10 millis", jitter: "none" })
@@ -132,5 +132,23 @@ describe("the error annotation", () => {
       expect(library.length).toBe(2)
       // The attempt failed, with undefined: the line says so, as it did before, unlike a cool-down wait that has no error.
       for (const log of library) expect(log.annotations["error"]).toBe("undefined")
+    }))
+})
+
+describe("the error annotation when nothing failed", () => {
+  it.effect("a first attempt that dies after waiting out a cool-down is logged without an error: none failed", () =>
+    Effect.gen(function*() {
+      const { layer, logs } = captureLogs()
+      const cooldown = yield* RetryCooldown.make
+      yield* cooldown.record("api", "2 seconds")
+      yield* runClocked(
+        Retry.retry(Effect.die("boom"), policy, { cooldown: { key: "api", firstAttempts: true } }).pipe(
+          Effect.provideService(RetryCooldown.RetryCooldown, cooldown),
+          Effect.provide(layer)
+        )
+      )
+      const gaveUp = logs.find((log) => log.annotations["reason"] === "defect")
+      expect(gaveUp?.annotations).toMatchObject({ attempts: 1, reason: "defect" })
+      expect(gaveUp?.annotations).not.toHaveProperty("error")
     }))
 })

@@ -411,13 +411,13 @@ describe("RetryPolicy.config", () => {
       expect(on.retryAfter === false ? undefined : millis(on.retryAfter.max)).toBe(5000)
     }))
 
-  it.effect("RETRY_AFTER=off with a RETRY_AFTER_* rule, or a value other than on and off, is an error at RETRY_AFTER", () =>
+  it.effect("a RETRY_AFTER_* rule set with RETRY_AFTER=off is an error at that rule's key; RETRY_AFTER other than on or off, at RETRY_AFTER", () =>
     Effect.gen(function*() {
       const read = (entries: ReadonlyArray<readonly [string, string]>) =>
         Effect.flip(Effect.withConfigProvider(nested, provider(entries.map(([key, value]) => [`RETRY_${key}`, value]))))
-      const both = yield* read([["RETRY_AFTER", "off"], ["RETRY_AFTER_MAX", "5 seconds"]])
-      expect(String(both)).toContain("RETRY.RETRY_AFTER")
-      expect(String(both)).toContain("RETRY_AFTER_MAX")
+      const both = yield* read([["RETRY_AFTER", "off"], ["RETRY_AFTER_MAX", "5 seconds"], ["RETRY_AFTER_SPREAD", "0"]])
+      expect(String(both)).toContain("RETRY.RETRY_AFTER_MAX: \"must not be set while Retry-After hints are turned off")
+      expect(String(both)).toContain("RETRY.RETRY_AFTER_SPREAD: \"must not be set")
       const maybe = yield* read([["RETRY_AFTER", "maybe"]])
       expect(String(maybe)).toContain("RETRY.RETRY_AFTER")
       expect(String(maybe)).toContain("\"maybe\"")
@@ -709,5 +709,20 @@ describe("RetryPolicy.presets", () => {
       const error = yield* Effect.flip(RetryPolicy.preset("toString"))
       expect(error._tag).toBe("InvalidRetryPolicy")
       expect(error.message).toContain("latency-sensitive")
+    }))
+})
+
+describe("RetryPolicy.config's RETRY_AFTER", () => {
+  const provider = (entries: ReadonlyArray<readonly [string, string]>) => ConfigProvider.fromMap(new Map(entries), { pathDelim: "_" })
+
+  it.effect("RETRY_AFTER=\"off \" is read as off, as JITTER and RETRY_AFTER_WHEN_ABOVE_MAX are read with their spaces trimmed", () =>
+    Effect.gen(function*() {
+      const trimmed = yield* Effect.withConfigProvider(
+        RetryPolicy.config,
+        provider([["JITTER", "full "], ["RETRY_AFTER_WHEN_ABOVE_MAX", "clamp "]])
+      )
+      expect(trimmed.jitter).toBe("full")
+      const off = yield* Effect.withConfigProvider(RetryPolicy.config, provider([["RETRY_AFTER", "off "]]))
+      expect(off.retryAfter).toBe(false)
     }))
 })

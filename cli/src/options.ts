@@ -242,8 +242,21 @@ export const resolvePolicy = (flags: PolicyFlags): Effect.Effect<RetryPolicy.Ret
       return Effect.die(error)
     }
     if (Option.isSome(flags.retryAfterMax) || Option.isSome(flags.whenAboveMax)) {
+      // Hints turned off where the policy comes from stay off: a rule for them
+      // is refused, as the same rule in the environment is.
+      if (base.retryAfter === false) {
+        const flag = Option.isSome(flags.retryAfterMax) ? "--retry-after-max" : "--when-above-max"
+        return Effect.fail(
+          new CliFailure({
+            message: `${flag} cannot be used: ${
+              flags.env ? "RETRY_RETRY_AFTER is \"off\"" : "the policy"
+            } turns Retry-After hints off`,
+            exitCode: USAGE
+          })
+        )
+      }
       overrides.retryAfter = {
-        ...(base.retryAfter === false ? {} : base.retryAfter),
+        ...base.retryAfter,
         ...Option.match(flags.retryAfterMax, { onNone: () => ({}), onSome: (max) => ({ max }) }),
         ...Option.match(flags.whenAboveMax, { onNone: () => ({}), onSome: (whenAboveMax) => ({ whenAboveMax }) })
       }

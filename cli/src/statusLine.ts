@@ -98,25 +98,17 @@ export const layer = (
       return attempt >= 1 && !cutShort ? attempt : undefined
     }
     // A retry announced by `Retrying` and then not made because the deadline
-    // passed while the listeners ran is followed by a `GaveUp` ("deadline")
-    // with the same attempt and error: that attempt was described already.
-    // The last attempt described is kept per error (an object's, weakly; a
-    // primitive's in a small map), and only a "deadline" give-up reads it.
-    const announcedObjects = new WeakMap<object, number>()
-    const announcedValues = new Map<unknown, number>()
-    const announce = (attempt: number, error: unknown) => {
-      if (typeof error === "object" && error !== null) return void announcedObjects.set(error, attempt)
-      if (announcedValues.size >= 64) announcedValues.clear()
-      announcedValues.set(error, attempt)
-    }
-    const announced = (attempt: number, error: unknown): boolean =>
-      (typeof error === "object" && error !== null ? announcedObjects.get(error) : announcedValues.get(error)) === attempt
-    const firstTime = (event: RetryEvent.Retrying | RetryEvent.GaveUp, attempt: number): boolean => {
-      if (event._tag === "Retrying") {
-        announce(attempt, event.error)
-        return true
-      }
-      return !(event.reason === "deadline" && announced(attempt, event.error))
+    // passed while the listeners ran is followed at once by a `GaveUp`
+    // ("deadline") with the same attempt and error: that attempt was
+    // described already. Events carry no call of their own, so "at once" is
+    // what tells it: the last event seen was that `Retrying`. Calls whose
+    // events interleave there may see the attempt twice, never not at all.
+    let lastAnnounced: { readonly attempt: number; readonly error: unknown } | undefined
+    const firstTime = (event: RetryEvent.Retrying | RetryEvent.GaveUp, attempt: number): boolean =>
+      event._tag === "Retrying" || event.reason !== "deadline" || lastAnnounced === undefined ||
+      lastAnnounced.attempt !== attempt || !Object.is(lastAnnounced.error, event.error)
+    const remember = (event: RetryEvent.RetryEvent) => {
+      lastAnnounced = event._tag === "Retrying" ? { attempt: event.attempt, error: event.error } : undefined
     }
     const history = (event: RetryEvent.Retrying | RetryEvent.GaveUp) => {
       const attempt = failedAttempt(event)
@@ -167,5 +159,10 @@ export const layer = (
       }
     }
 
-    return RetryObserver.layer(options.tty ? onTty : plain)
+    const observe = options.tty ? onTty : plain
+    return RetryObserver.layer((event) => {
+      const shown = observe(event)
+      remember(event)
+      return shown
+    })
   }))

@@ -557,3 +557,17 @@ describe("effect-retry simulate", () => {
     expect(contention.map((row) => row.strategy)).toContain("policy")
   }, 300_000)
 })
+
+describe("--env with RETRY_RETRY_AFTER=off", () => {
+  it("RETRY_RETRY_AFTER=off with --retry-after-max is refused like RETRY_RETRY_AFTER_MAX, not hints turned back on", async () => {
+    const run = await cli(["explain", "--env", "--retry-after-max", "5s"], { env: { RETRY_RETRY_AFTER: "off" } })
+    expect(run.code).toBe(2)
+    expect(run.stdout).not.toContain("Hints up to 5s are honoured")
+  })
+
+  it("RETRY_RETRY_AFTER=off with RETRY_RETRY_AFTER_MAX names the variable that was set", async () => {
+    const run = await cli(["explain", "--env"], { env: { RETRY_RETRY_AFTER: "off", RETRY_RETRY_AFTER_MAX: "5s" } })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain("RETRY_RETRY_AFTER_MAX")
+  })
+})

@@ -240,3 +240,32 @@ describe("a retry given up at the deadline, with a string error", () => {
       expect(calls).toEqual(["attempt 1: 503 from upstream"])
     }))
 })
+
+describe("a deadline give-up with no announcement of its own", () => {
+  it.effect("a second call whose attempt 1 fails with the same string error and runs out of time is still described", () =>
+    Effect.gen(function*() {
+      const { layer } = recordingTerminal({ tty: false })
+      const calls: Array<string> = []
+      const describe = (attempt: number, error: unknown) => {
+        const line = `attempt ${attempt}: ${String(error)}`
+        calls.push(line)
+        return line
+      }
+      const budgeted = RetryPolicy.make({ jitter: "none", maxAttempts: 3, baseDelay: "500 millis", maxElapsed: "1 second" })
+      // First call: attempt 1 fails at once and is retried (announced), attempt 2 succeeds.
+      let n = 0
+      const recovers = Effect.suspend(() => ++n === 1 ? Effect.fail("503 from upstream") : Effect.succeed("ok"))
+      // Second call: attempt 1 takes 900 ms and fails; a 500 ms retry would end past the 1 s budget.
+      const slow = Effect.zipRight(Effect.sleep("900 millis"), Effect.fail("503 from upstream"))
+      const retried = (effect: Effect.Effect<string, string>) => Retry.retry(effect, budgeted, { while: () => true })
+      const fiber = yield* Effect.fork(Effect.exit(
+        Effect.zipRight(retried(recovers), retried(slow)).pipe(
+          RetryLog.off,
+          Effect.provide(statusLine({ tty: false, describe }).pipe(Layer.provide(layer)))
+        )
+      ))
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber)
+      expect(calls).toEqual(["attempt 1: 503 from upstream", "attempt 1: 503 from upstream"])
+    }))
+})

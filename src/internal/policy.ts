@@ -187,21 +187,22 @@ const numeric = (text: string | undefined): number | string | undefined => {
 
 const RULE_KEYS = ["RETRY_AFTER_MAX", "RETRY_AFTER_WHEN_ABOVE_MAX", "RETRY_AFTER_SPREAD"] as const
 
-/** `RETRY_AFTER`: `on` (the default) or `off`, and never `off` beside a rule for hints. */
+/**
+ * `RETRY_AFTER`: `on` (the default) or `off`, with spaces around ignored as
+ * for the other named values. A rule for hints set beside `off` is an error
+ * at that rule's key (the path names it with its prefix; the message cannot).
+ */
 const retryAfterSwitch = (given: Readonly<Record<ConfigKey, string | undefined>>): Either.Either<boolean, ConfigError.ConfigError> => {
-  const value = given.RETRY_AFTER
+  const value = given.RETRY_AFTER?.trim()
   if (value === undefined || value === "on") return Either.right(true)
   if (value !== "off") {
-    const got = value.trim() === "" ? "an empty value" : PolicyOptions.describeValue(value)
+    const got = value === "" ? "an empty value" : PolicyOptions.describeValue(given.RETRY_AFTER)
     return Either.left(ConfigError.InvalidData(["RETRY_AFTER"], `expected "on" or "off", got ${got}`))
   }
-  const rules = RULE_KEYS.filter((key) => given[key] !== undefined)
-  return rules.length === 0 ? Either.right(false) : Either.left(ConfigError.InvalidData(
-    ["RETRY_AFTER"],
-    `"off" ignores every Retry-After hint, so ${rules.join(" and ")} cannot be set with it; leave ${
-      rules.length === 1 ? "it" : "them"
-    } out, or set RETRY_AFTER to "on"`
-  ))
+  const errors = RULE_KEYS.filter((key) => given[key] !== undefined).map((key) =>
+    ConfigError.InvalidData([key], "must not be set while Retry-After hints are turned off (\"off\")")
+  )
+  return errors.length === 0 ? Either.right(false) : Either.left(errors.reduce((left, right) => ConfigError.And(left, right)))
 }
 
 /** The body of `RetryPolicy.config`. */

@@ -28,10 +28,16 @@ export const errorTag = (error: unknown): string => {
   return typeof error
 }
 
-// A wait before a first attempt (for a cool-down), and a give-up before any
-// attempt, carry no error: nothing has failed. `undefined` failing is an error.
-const errorOf = (attempts: number, error: unknown): { readonly error?: string } =>
-  attempts === 0 ? {} : { error: errorTag(error) }
+// No error is named when nothing failed: a wait before a first attempt (for a
+// cool-down), a give-up before any attempt, and a first attempt after such a
+// wait that was interrupted or died. `Effect.fail(undefined)` is named.
+const errorOf = (event: RetryEvent.Retrying | RetryEvent.GaveUp): { readonly error?: string } => {
+  const nothingFailed = event._tag === "Retrying"
+    ? event.attempt === 0
+    : event.attempts === 0 ||
+      (event.error === undefined && (event.reason === "interrupted" || event.reason === "defect"))
+  return nothingFailed ? {} : { error: errorTag(event.error) }
+}
 
 const annotations = (event: RetryEvent.RetryEvent): Record<string, unknown> => {
   const common: Record<string, unknown> = { policy: Option.getOrElse(event.name, () => "unnamed") }
@@ -48,12 +54,12 @@ const annotations = (event: RetryEvent.RetryEvent): Record<string, unknown> => {
         maxAttempts: event.maxAttempts,
         delayMs: Math.round(Duration.toMillis(event.delay)),
         ...(event.delayFrom === undefined ? {} : { delayFrom: event.delayFrom }),
-        ...errorOf(event.attempt, event.error)
+        ...errorOf(event)
       }
     case "Succeeded":
       return { ...common, attempts: event.attempts }
     case "GaveUp":
-      return { ...common, attempts: event.attempts, reason: event.reason, ...errorOf(event.attempts, event.error) }
+      return { ...common, attempts: event.attempts, reason: event.reason, ...errorOf(event) }
   }
 }
 
