@@ -83,26 +83,26 @@ describe("the status line when a call ends", () => {
     }))
 })
 
+const describeCalls = () => {
+  const calls: Array<string> = []
+  const describe = (attempt: number, error: unknown) => {
+    const line = `attempt ${attempt}: ${error instanceof Unavailable ? `Unavailable #${error.n}` : String(error)}`
+    calls.push(line)
+    return line
+  }
+  return { calls, describe }
+}
+
+/** A status line on a recording terminal, and what `describe` was told. */
+const statusLineOn = (tty: boolean) => {
+  const { layer, out } = recordingTerminal({ tty })
+  const { calls, describe } = describeCalls()
+  const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    effect.pipe(RetryLog.off, Effect.provide(statusLine({ tty, describe }).pipe(Layer.provide(layer))))
+  return { calls, out, provide }
+}
+
 describe("describe is told what each attempt got", () => {
-  const describeCalls = () => {
-    const calls: Array<string> = []
-    const describe = (attempt: number, error: unknown) => {
-      const line = `attempt ${attempt}: ${error instanceof Unavailable ? `Unavailable #${error.n}` : String(error)}`
-      calls.push(line)
-      return line
-    }
-    return { calls, describe }
-  }
-
-  /** A status line on a recording terminal, and what `describe` was told. */
-  const statusLineOn = (tty: boolean) => {
-    const { layer, out } = recordingTerminal({ tty })
-    const { calls, describe } = describeCalls()
-    const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      effect.pipe(RetryLog.off, Effect.provide(statusLine({ tty, describe }).pipe(Layer.provide(layer))))
-    return { calls, out, provide }
-  }
-
   it.effect("attempt 2 died with a defect: it is not described with attempt 1's error", () =>
     Effect.gen(function*() {
       const { calls, provide } = statusLineOn(true)
@@ -188,82 +188,48 @@ describe("describe is told what each attempt got", () => {
 describe("describe across calls", () => {
   it.effect("two calls under one status line that fail with the same error object: each call's attempt 1 is described", () =>
     Effect.gen(function*() {
-      const { layer, out } = recordingTerminal({ tty: false })
-      const calls: Array<string> = []
-      const describe = (attempt: number, error: unknown) => {
-        const line = `attempt ${attempt}: ${String((error as Unavailable)._tag)}`
-        calls.push(line)
-        return line
-      }
+      const { calls, out, provide } = statusLineOn(false)
       // One error value, as `Effect.fail(unavailable)` with a shared instance gives.
       const unavailable = new Unavailable({ n: 0 })
       const callOnce = () => {
         let n = 0
-        return Effect.suspend(() => ++n === 1 ? Effect.fail(unavailable) : Effect.succeed("ok")).pipe(Retry.retry(policy))
+        return Retry.retry(Effect.suspend(() => ++n === 1 ? Effect.fail(unavailable) : Effect.succeed("ok")), policy)
       }
-      const fiber = yield* Effect.fork(
-        Effect.zipRight(callOnce(), callOnce()).pipe(
-          RetryLog.off,
-          Effect.provide(statusLine({ tty: false, describe }).pipe(Layer.provide(layer)))
-        )
-      )
+      const fiber = yield* Effect.fork(provide(Effect.zipRight(callOnce(), callOnce())))
       yield* TestClock.adjust("10 seconds")
       yield* Fiber.join(fiber)
       expect(out.filter((line) => line.startsWith("retrying"))).toHaveLength(2)
       // The second call's first attempt failed too: it is described as well.
-      expect(calls).toEqual(["attempt 1: Unavailable", "attempt 1: Unavailable"])
+      expect(calls).toEqual(["attempt 1: Unavailable #0", "attempt 1: Unavailable #0"])
     }))
-})
 
-describe("a retry given up at the deadline, with a string error", () => {
-  it.effect("the attempt announced by Retrying and then given up at the deadline is described once", () =>
+  const budgeted = RetryPolicy.make({ jitter: "none", maxAttempts: 3, baseDelay: "500 millis", maxElapsed: "1 second" })
+
+  it.effect("a retry announced, then given up at the deadline, with a string error: its attempt is described once", () =>
     Effect.gen(function*() {
-      const { layer } = recordingTerminal({ tty: false })
-      const calls: Array<string> = []
-      const describe = (attempt: number, error: unknown) => {
-        const line = `attempt ${attempt}: ${String(error)}`
-        calls.push(line)
-        return line
-      }
-      const budgeted = RetryPolicy.make({ jitter: "none", maxAttempts: 3, baseDelay: "500 millis", maxElapsed: "1 second" })
-      const fiber = yield* Effect.fork(Effect.exit(Effect.fail("503 from upstream").pipe(
+      const { calls, provide } = statusLineOn(false)
+      const fiber = yield* Effect.fork(Effect.exit(provide(
         // A listener that takes 2 s: when it returns, the retry would start past the 1 s budget.
-        Retry.retry(budgeted, {
+        Retry.retry(Effect.fail("503 from upstream"), budgeted, {
           while: () => true,
           onEvent: (event) => event._tag === "Retrying" ? Effect.sleep("2 seconds") : Effect.void
-        }),
-        RetryLog.off,
-        Effect.provide(statusLine({ tty: false, describe }).pipe(Layer.provide(layer)))
+        })
       )))
       yield* TestClock.adjust("10 seconds")
       yield* Fiber.join(fiber)
       expect(calls).toEqual(["attempt 1: 503 from upstream"])
     }))
-})
 
-describe("a deadline give-up with no announcement of its own", () => {
-  it.effect("a second call whose attempt 1 fails with the same string error and runs out of time is still described", () =>
+  it.effect("a deadline give-up with no announcement of its own, after another call's with the same error, is described", () =>
     Effect.gen(function*() {
-      const { layer } = recordingTerminal({ tty: false })
-      const calls: Array<string> = []
-      const describe = (attempt: number, error: unknown) => {
-        const line = `attempt ${attempt}: ${String(error)}`
-        calls.push(line)
-        return line
-      }
-      const budgeted = RetryPolicy.make({ jitter: "none", maxAttempts: 3, baseDelay: "500 millis", maxElapsed: "1 second" })
+      const { calls, provide } = statusLineOn(false)
       // First call: attempt 1 fails at once and is retried (announced), attempt 2 succeeds.
       let n = 0
       const recovers = Effect.suspend(() => ++n === 1 ? Effect.fail("503 from upstream") : Effect.succeed("ok"))
       // Second call: attempt 1 takes 900 ms and fails; a 500 ms retry would end past the 1 s budget.
       const slow = Effect.zipRight(Effect.sleep("900 millis"), Effect.fail("503 from upstream"))
       const retried = (effect: Effect.Effect<string, string>) => Retry.retry(effect, budgeted, { while: () => true })
-      const fiber = yield* Effect.fork(Effect.exit(
-        Effect.zipRight(retried(recovers), retried(slow)).pipe(
-          RetryLog.off,
-          Effect.provide(statusLine({ tty: false, describe }).pipe(Layer.provide(layer)))
-        )
-      ))
+      const fiber = yield* Effect.fork(Effect.exit(provide(Effect.zipRight(retried(recovers), retried(slow)))))
       yield* TestClock.adjust("10 seconds")
       yield* Fiber.join(fiber)
       expect(calls).toEqual(["attempt 1: 503 from upstream", "attempt 1: 503 from upstream"])
