@@ -67,6 +67,18 @@ describe("hostile durations are typed errors that name the field", () => {
     expect(Duration.toMillis(RetryPolicy.make({ maxDelay: Duration.infinity }).maxDelay)).toBe(Infinity)
     expect(Duration.toMillis(RetryPolicy.make({ maxDelay: Infinity }).maxDelay)).toBe(Infinity)
   })
+
+  it("\"Infinity\" and \"∞\" as text (what Duration.format and the CLI print) mean no limit, as from an environment variable or JSON", () => {
+    for (const text of ["Infinity", "infinity", " ∞ "]) {
+      const policy = Effect.runSync(RetryPolicy.decode({ maxDelay: text, maxElapsed: text, retryAfter: { max: text } }))
+      expect(Duration.toMillis(policy.maxDelay)).toBe(Infinity)
+      expect(Option.map(policy.maxElapsed, Duration.toMillis)).toEqual(Option.some(Infinity))
+      expect(policy.retryAfter === false ? 0 : Duration.toMillis(policy.retryAfter.max)).toBe(Infinity)
+    }
+    // Not where no limit means waiting forever, and not a number too large to hold, written out.
+    expect(Effect.runSync(Effect.flip(RetryPolicy.decode({ baseDelay: "Infinity" })))).toMatchObject({ field: "baseDelay" })
+    expect(Effect.runSync(Effect.flip(RetryPolicy.decode({ maxDelay: "9".repeat(400) })))).toMatchObject({ field: "maxDelay" })
+  })
 })
 
 describe("null is rejected everywhere, with the field named", () => {

@@ -54,6 +54,8 @@ const UNIT_MILLIS: Record<string, number> = {
 
 const EFFECT_DURATION = /^\s*(\d+(?:\.\d+)?)\s+(nano|micro|milli|second|minute|hour|day|week)s?\s*$/
 const MILLIS_STRING = /^\s*(\d+)\s*$/
+/** No limit, as `Duration.format` ("Infinity") and the CLI ("∞") print it. */
+const INFINITY = /^\s*(?:infinity|∞)\s*$/i
 
 /**
  * The units of the short forms, largest first, with their milliseconds. These
@@ -100,8 +102,9 @@ export const DURATION_ALLOWED = "a non-negative duration: a Duration, millisecon
 /**
  * A duration in milliseconds, computed without `Duration.decode` (which
  * throws a `RangeError` on values past a bigint's or a double's range).
- * `Infinity` is allowed only where it is written as such (a number or an
- * infinite `Duration`); text or a tuple that overflows is rejected.
+ * `Infinity` is allowed only where it is written as such (a number, an
+ * infinite `Duration`, or the text `Duration.format` and the CLI print for
+ * one: "Infinity", "∞"); text or a tuple that overflows is rejected.
  */
 const durationMillis = (value: unknown): number | undefined => {
   const millis = anyMillis(value)
@@ -114,6 +117,7 @@ const anyMillis = (value: unknown): number | undefined => {
   if (typeof value === "number") return Number.isNaN(value) || value < 0 ? undefined : value
   if (typeof value === "bigint") return value < BigInt(0) ? undefined : finiteOrUndefined(Number(value) / 1e6)
   if (typeof value === "string") {
+    if (INFINITY.test(value)) return Infinity
     const digits = MILLIS_STRING.exec(value)
     const unit = digits === null ? EFFECT_DURATION.exec(value) : null
     const millis = digits !== null
