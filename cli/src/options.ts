@@ -12,6 +12,7 @@ import * as ConfigProviderPathPatch from "effect/ConfigProviderPathPatch"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as HashSet from "effect/HashSet"
 import * as Option from "effect/Option"
 import { RetryPolicy } from "effect-retry"
@@ -50,6 +51,11 @@ export const policyFlags = {
     "DURATION",
     `A total time budget from the start of the first attempt; a retry that would end past it is not made (default none). ${DURATION_HELP}`
   ),
+  retryAfter: text(
+    "retry-after",
+    "on|off",
+    "Whether a server's Retry-After hints are honoured: on (the default) or off (every retry uses the backoff)."
+  ),
   retryAfterMax: text(
     "retry-after-max",
     "DURATION",
@@ -59,6 +65,12 @@ export const policyFlags = {
     "when-above-max",
     "MODE",
     "What to do with a longer Retry-After hint: fail (give up, the default), clamp (wait --retry-after-max) or ignore (use the backoff)."
+  ),
+  retryAfterSpread: text(
+    "retry-after-spread",
+    "NUMBER",
+    "How much longer than a hint a retry may wait, as a share of the hint, so that clients told the same moment " +
+      "do not all come back at once: a number >= 0 (default 0.1: up to 10 % more)."
   )
 }
 
@@ -133,8 +145,10 @@ export interface PolicyFlags {
   readonly factor: Flag
   readonly jitter: Flag
   readonly maxElapsed: Flag
+  readonly retryAfter: Flag
   readonly retryAfterMax: Flag
   readonly whenAboveMax: Flag
+  readonly retryAfterSpread: Flag
   readonly preset: Flag
   readonly env: boolean
 }
@@ -167,8 +181,10 @@ const flagOfField: Record<string, string> = {
   factor: "--factor",
   jitter: "--jitter",
   maxElapsed: "--max-elapsed",
+  retryAfter: "--retry-after",
   "retryAfter.max": "--retry-after-max",
   "retryAfter.whenAboveMax": "--when-above-max",
+  "retryAfter.spread": "--retry-after-spread",
   preset: "--preset"
 }
 
@@ -181,7 +197,8 @@ const RANGE = /^\s*([+-]?[\d.]+(?:[eE][+-]?\d+)?)\s*\.\.\s*([+-]?[\d.]+(?:[eE][+
  */
 const invalid = (error: RetryPolicy.InvalidRetryPolicy) => {
   const { field, value, allowed } = error as unknown as { field?: unknown; value?: unknown; allowed?: unknown }
-  const flag = typeof field === "string" ? flagOfField[field] : undefined
+  // A part of an option (`jitter.min`) is reported under the option's flag.
+  const flag = typeof field === "string" ? flagOfField[field] ?? flagOfField[field.split(".")[0]!] : undefined
   if (flag === undefined || typeof value !== "string" || typeof allowed !== "string") {
     return new CliFailure({ message: error.message, exitCode: USAGE })
   }
@@ -194,7 +211,8 @@ const invalid = (error: RetryPolicy.InvalidRetryPolicy) => {
       })
     }
   }
-  return new CliFailure({ message: `Invalid value for ${flag}: ${value}, expected ${allowed}.`, exitCode: USAGE })
+  const part = flagOfField[field as string] === undefined ? `${field as string} is ` : ""
+  return new CliFailure({ message: `Invalid value for ${flag}: ${part}${value}, expected ${allowed}.`, exitCode: USAGE })
 }
 
 /** The policy the flags start from: the default, a preset, or the environment. */
@@ -241,31 +259,57 @@ export const resolvePolicy = (flags: PolicyFlags): Effect.Effect<RetryPolicy.Ret
       if (error instanceof RetryPolicy.InvalidRetryPolicy) return Effect.fail(invalid(error))
       return Effect.die(error)
     }
-    if (Option.isSome(flags.retryAfterMax) || Option.isSome(flags.whenAboveMax)) {
-      // Hints turned off where the policy comes from stay off: a rule for them
-      // is refused, as the same rule in the environment is.
-      if (base.retryAfter === false) {
-        const flag = Option.isSome(flags.retryAfterMax) ? "--retry-after-max" : "--when-above-max"
-        return Effect.fail(
-          new CliFailure({
-            message: `${flag} cannot be used: ${
-              flags.env ? "RETRY_RETRY_AFTER is \"off\"" : "the policy"
-            } turns Retry-After hints off`,
-            exitCode: USAGE
-          })
-        )
-      }
-      overrides.retryAfter = {
-        ...base.retryAfter,
-        ...Option.match(flags.retryAfterMax, { onNone: () => ({}), onSome: (max) => ({ max }) }),
-        ...Option.match(flags.whenAboveMax, { onNone: () => ({}), onSome: (whenAboveMax) => ({ whenAboveMax }) })
-      }
-    }
+    const hints = hintOverrides(flags, base)
+    if (hints._tag === "Left") return Effect.fail(hints.left)
+    if (hints.right !== undefined) overrides.retryAfter = hints.right
     const policy = Object.keys(overrides).length === 0
       ? Effect.succeed(base)
       : Effect.mapError(RetryPolicy.decode({ ...RetryPolicy.toOptions(base), ...overrides }), invalid)
     return Effect.tap(policy, (resolved) => surelyUnintended(resolved, flags))
   })
+
+/** The flags for hints that set a rule: each needs hints on. */
+const HINT_RULE_FLAGS = ["retryAfterMax", "whenAboveMax", "retryAfterSpread"] as const
+
+const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+
+/**
+ * The `retryAfter` the Retry-After flags make of the base policy's, or
+ * undefined when none is given. `--retry-after off` is `false`, and so is a
+ * base with hints off (`RETRY_RETRY_AFTER=off`, unless `--retry-after on`);
+ * a rule for hints given beside either is refused, as the library refuses the
+ * same mix in the environment.
+ */
+const hintOverrides = (
+  flags: PolicyFlags,
+  base: RetryPolicy.RetryPolicy
+): Either.Either<RetryPolicy.Options["retryAfter"] | undefined, CliFailure> => {
+  const rules = HINT_RULE_FLAGS.filter((key) => Option.isSome(flags[key]))
+  const turn = Option.getOrUndefined(flags.retryAfter)?.trim()
+  if (turn !== undefined && turn !== "on" && turn !== "off") {
+    return Either.left(
+      new CliFailure({ message: `Invalid value for --retry-after: "${turn}", expected on or off.`, exitCode: USAGE })
+    )
+  }
+  const off = turn === "off" || (turn === undefined && base.retryAfter === false)
+  if (off && rules.length > 0) {
+    const why = turn === "off" ? "--retry-after off" : flags.env ? "RETRY_RETRY_AFTER=off" : "the policy"
+    return Either.left(
+      new CliFailure({
+        message: `${rules.map(flagName).join(" and ")} cannot be used: ${why} turns Retry-After hints off.`,
+        exitCode: USAGE
+      })
+    )
+  }
+  if (turn === undefined && rules.length === 0) return Either.right(undefined)
+  if (off) return Either.right(false)
+  return Either.right({
+    ...(base.retryAfter === false ? {} : base.retryAfter),
+    ...Option.match(flags.retryAfterMax, { onNone: () => ({}), onSome: (max) => ({ max }) }),
+    ...Option.match(flags.whenAboveMax, { onNone: () => ({}), onSome: (whenAboveMax) => ({ whenAboveMax }) }),
+    ...Option.match(flags.retryAfterSpread, { onNone: () => ({}), onSome: (spread) => ({ spread: numeric(spread) }) })
+  } as RetryPolicy.Options["retryAfter"])
+}
 
 /** Where a policy field came from, for a message: the flag when given, else the variable of --env, else the preset. */
 const origin = (flags: PolicyFlags, flag: Flag, name: string, key: string) =>
@@ -313,7 +357,7 @@ const surelyUnintended = (policy: RetryPolicy.RetryPolicy, flags: PolicyFlags): 
 export const givenFlags = (flags: PolicyFlags): Array<string> =>
   (Object.keys(policyFlags) as Array<keyof typeof policyFlags>)
     .filter((key) => Option.isSome(flags[key]))
-    .map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)
+    .map(flagName)
 
 /** All the flags that pick a policy, for a command's config. */
 export const allPolicyFlags = { ...policyFlags, ...sourceFlags }

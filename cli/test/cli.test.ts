@@ -105,7 +105,7 @@ describe.concurrent("effect-retry --help and --version", () => {
 
   it.each([
     ["demo", ["--scenario", "--verbose", "--max-attempts", "--preset", "--env"]],
-    ["explain", ["--max-attempts", "--base-delay", "--max-delay", "--factor", "--jitter", "--max-elapsed", "--retry-after-max", "--when-above-max", "--preset", "--env", "--svg", "RETRY_MAX_ATTEMPTS"]],
+    ["explain", ["--max-attempts", "--base-delay", "--max-delay", "--factor", "--jitter", "--max-elapsed", "--retry-after", "--retry-after-max", "--when-above-max", "--retry-after-spread", "--preset", "--env", "--svg", "RETRY_MAX_ATTEMPTS"]],
     ["simulate", ["--out", "--seed", "--latency", "--preset", "--jitter", "--max-attempts", "--env", "about 25 s of CPU time"]]
   ])("%s --help shows its flags", async (command, flags) => {
     const run = await cli([command, "--help"])
@@ -556,6 +556,36 @@ describe("effect-retry simulate", () => {
     const contention = JSON.parse(readFileSync(join(out, "contention.json"), "utf8")) as Array<{ strategy: string }>
     expect(contention.map((row) => row.strategy)).toContain("policy")
   }, 300_000)
+})
+
+describe("the Retry-After flags", () => {
+  it("--retry-after off turns hints off; --retry-after-spread sets their spread", async () => {
+    const off = await inProcess(["explain", "--retry-after", "off"])
+    expect(off.code).toBe(0)
+    expect(plain(off.stdout)).toContain("hints are ignored")
+    const spread = await inProcess(["explain", "--retry-after-spread", "0.5"])
+    expect(spread.code).toBe(0)
+    expect(plain(spread.stdout).replace(/\s+/g, " ")).toContain("plus up to 50% more (spread 0.5)")
+  })
+
+  it("--retry-after off with a rule for hints, or a value other than on and off, is a usage error naming the flags", async () => {
+    const both = await inProcess(["explain", "--retry-after", "off", "--retry-after-spread", "0"])
+    expect(both.code).toBe(2)
+    expect(both.stderr).toContain("--retry-after-spread")
+    expect(both.stderr).toContain("--retry-after off")
+    const maybe = await inProcess(["explain", "--retry-after", "maybe"])
+    expect(maybe.code).toBe(2)
+    expect(maybe.stderr).toContain("--retry-after")
+    const negative = await inProcess(["explain", "--retry-after-spread", "-1"])
+    expect(negative.code).toBe(2)
+    expect(negative.stderr).toContain("Invalid value for --retry-after-spread")
+  })
+
+  it("--retry-after on turns back on the hints that RETRY_RETRY_AFTER=off turned off", async () => {
+    const run = await cli(["explain", "--env", "--retry-after", "on", "--retry-after-max", "5s"], { env: { RETRY_RETRY_AFTER: "off" } })
+    expect(run.code).toBe(0)
+    expect(plain(run.stdout)).toContain("Hints up to 5s are honoured")
+  })
 })
 
 describe("--env with RETRY_RETRY_AFTER=off", () => {
