@@ -142,24 +142,8 @@ export const toSchedule = <E = unknown>(
 ): Schedule.Schedule<Duration.Duration, E> =>
   Decision.toSchedule(Decision.planOf(policy), options.while ?? Retryable.isRetryable, hintMillis)
 
-/** The configuration keys, in the order they are documented. */
-const CONFIG_KEYS = [
-  "MAX_ATTEMPTS",
-  "BASE_DELAY",
-  "MAX_DELAY",
-  "FACTOR",
-  "JITTER",
-  "MAX_ELAPSED",
-  "RETRY_AFTER",
-  "RETRY_AFTER_MAX",
-  "RETRY_AFTER_WHEN_ABOVE_MAX",
-  "RETRY_AFTER_SPREAD"
-] as const
-
-type ConfigKey = typeof CONFIG_KEYS[number]
-
-/** The configuration key of each option a policy's checks name. */
-const configKeys: Record<string, ConfigKey> = {
+/** The configuration key of each option a policy's checks name, in the order they are documented. */
+const configKeys = {
   maxAttempts: "MAX_ATTEMPTS",
   baseDelay: "BASE_DELAY",
   maxDelay: "MAX_DELAY",
@@ -170,10 +154,16 @@ const configKeys: Record<string, ConfigKey> = {
   "retryAfter.max": "RETRY_AFTER_MAX",
   "retryAfter.whenAboveMax": "RETRY_AFTER_WHEN_ABOVE_MAX",
   "retryAfter.spread": "RETRY_AFTER_SPREAD"
-}
+} as const
 
-const keyOf = (field: string): string =>
-  configKeys[field] ?? configKeys[field.split(".")[0]!] ?? field
+type ConfigKey = typeof configKeys[keyof typeof configKeys]
+
+const CONFIG_KEYS = Object.values(configKeys)
+
+const keyOf = (field: string): string => {
+  const keys: Readonly<Record<string, ConfigKey | undefined>> = configKeys
+  return keys[field] ?? keys[field.split(".")[0]!] ?? field
+}
 
 /**
  * A number when the text is one (as `Config.number` reads it), otherwise the

@@ -11,7 +11,6 @@ import type { Mode } from "../RedisBudget.js"
 import { scripted, WITHDRAWALS_KEPT } from "./scripts.js"
 import { call, type Store, type StoreError } from "./store.js"
 
-
 /** Options every shared budget has, besides those of its kind. */
 export interface SharedOptions {
   readonly name: string
@@ -354,8 +353,7 @@ export const makeRatio = (
     }
 
     return {
-      request: Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) =>
-        Effect.sync(() => unsafeRequest(now))),
+      request: Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => unsafeRequest(now))),
       unsafeRequest,
       withdraw: (kind) =>
         withdrawal(sender, shared.mode, local, kind, (number) =>

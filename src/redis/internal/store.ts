@@ -131,14 +131,17 @@ export const call = <A, I>(
  * longer than that limit (ioredis's 2 s default kept a process alive after
  * its layers had closed when Redis was down).
  */
-const safeOptions = (timeoutMillis: number): RedisOptions => ({
-  lazyConnect: true,
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  autoResendUnfulfilledCommands: false,
-  commandTimeout: Math.max(1, Math.ceil(timeoutMillis)),
-  disconnectTimeout: Math.max(1, Math.ceil(timeoutMillis))
-})
+const safeOptions = (timeoutMillis: number): RedisOptions => {
+  const limit = Math.max(1, Math.ceil(timeoutMillis))
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: limit,
+    disconnectTimeout: limit
+  }
+}
 
 const open = (url: string, options: RedisOptions, connection: ConnectionState): Redis => {
   const client = new Redis(url, options)
@@ -172,9 +175,8 @@ const isReadableUrl = (text: string): boolean => {
 /**
  * The URL to connect to, plain or `Redacted`. One that is not a redis:// or
  * rediss:// URL, or that does not parse (a port out of range, a raw `%` in
- * the password), is refused
- * here with a typed error that never holds it: ioredis would throw a
- * TypeError carrying the whole URL, password included.
+ * the password), is refused here with a typed error that never holds it:
+ * ioredis would throw a TypeError carrying the whole URL, password included.
  */
 const redisUrl = (value: string | Redacted.Redacted<string> | undefined): string => {
   const url = Redacted.isRedacted(value) ? Redacted.value(value) : value ?? "redis://127.0.0.1:6379"
