@@ -8,7 +8,7 @@ import { Cause, Config, ConfigProvider, Duration, Effect, Exit, Layer, Metric, O
 import { spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { inspect } from "node:util"
-import type { Redis } from "ioredis"
+import type { Redis, RedisOptions } from "ioredis"
 import { beforeAll, expect, it } from "vitest"
 import { Retry, RetryBudget, RetryPolicy } from "../src/index.js"
 import { RedisBudget, RedisStore } from "../src/redis/index.js"
@@ -23,12 +23,18 @@ let prefixes = 0
 /** A prefix of its own for each test, so that tests never share keys. */
 const freshPrefix = () => `t${process.pid}-${++prefixes}:`
 
-const storeLayer = (prefix: string, timeout: Duration.DurationInput = "2 seconds") =>
-  RedisStore.layer({ url: server.url, prefix, timeout, connectTimeout: "5 seconds" })
+/** A store on the test's Redis (or on `url`, a proxy in front of it), with ioredis's settings or `redis`. */
+const storeLayer = (prefix: string, timeout: Duration.DurationInput = "2 seconds", url = server.url, redis?: RedisOptions) =>
+  RedisStore.layer({ url, prefix, timeout, connectTimeout: "5 seconds", ...(redis === undefined ? {} : { redis }) })
+
+type StoreProgram<A, E> = Effect.Effect<A, E, RedisStore.RedisStore | Scope.Scope>
+
+const runOn = <A, E>(store: Layer.Layer<RedisStore.RedisStore>, program: StoreProgram<A, E>) =>
+  Effect.runPromise(program.pipe(Effect.scoped, Effect.provide(store)))
 
 /** Runs a scoped program against the test's Redis. */
-const run = <A, E>(prefix: string, program: Effect.Effect<A, E, RedisStore.RedisStore | Scope.Scope>, timeout?: Duration.DurationInput) =>
-  Effect.runPromise(program.pipe(Effect.scoped, Effect.provide(storeLayer(prefix, timeout))))
+const run = <A, E>(prefix: string, program: StoreProgram<A, E>, timeout?: Duration.DurationInput) =>
+  runOn(storeLayer(prefix, timeout), program)
 
 /**
  * Builds a budget on a connection of its own (as another process would),
@@ -38,16 +44,8 @@ const connected = <A>(prefix: string, make: (name: string) => Effect.Effect<A, n
 (name: string) => Effect.flatMap(Layer.build(storeLayer(prefix)), (context) => Effect.provide(make(name), context))
 
 /** Runs a scoped program against Redis at `url` (the test's, or a proxy in front of it), reconnecting every 50 ms. */
-const runAt = <A, E>(
-  url: string,
-  prefix: string,
-  program: Effect.Effect<A, E, RedisStore.RedisStore | Scope.Scope>,
-  timeout: Duration.DurationInput = "2 seconds"
-) =>
-  Effect.runPromise(program.pipe(
-    Effect.scoped,
-    Effect.provide(RedisStore.layer({ url, prefix, timeout, connectTimeout: "5 seconds", redis: { retryStrategy: () => 50 } }))
-  ))
+const runAt = <A, E>(url: string, prefix: string, program: StoreProgram<A, E>, timeout?: Duration.DurationInput) =>
+  runOn(storeLayer(prefix, timeout, url, { retryStrategy: () => 50 }), program)
 
 /** Runs `body` with a proxy of its own in front of the test's Redis (test/support/redisProxy.ts), closed afterwards. */
 const throughProxy = async <A>(body: (proxy: RedisProxy) => Promise<A>): Promise<A> => {
@@ -278,7 +276,7 @@ describeRedis("RedisBudget against a real redis-server", () => {
   it("requests counted while Redis was down go to the slots they were made in: those past the window count for nothing", async () => {
     const prefix = freshPrefix()
     const options = { percent: 100, minPerSecond: 0, window: "2 seconds" } as const
-    const result = await Effect.runPromise(Effect.gen(function*() {
+    const result = await runAt(server.url, prefix, Effect.gen(function*() {
       const store = yield* RedisStore.RedisStore
       const shared = yield* RedisBudget.makeRatio({ name: "outage", flushEvery: "50 millis", ...options })
       const memory = yield* RetryBudget.makeRatio(options)
@@ -298,16 +296,7 @@ describeRedis("RedisBudget against a real redis-server", () => {
       }
       const inMemory = yield* memory.snapshot
       return { shared: yield* eventually(shared.snapshot, (s) => s.capacity === recent, 20), memory: inMemory }
-    }).pipe(
-      Effect.scoped,
-      Effect.provide(RedisStore.layer({
-        url: server.url,
-        prefix,
-        timeout: "100 millis",
-        connectTimeout: "5 seconds",
-        redis: { retryStrategy: () => 50 }
-      }))
-    ))
+    }), "100 millis")
     // In memory, the 500 requests left the window long ago: only the recent ones count.
     expect(result.memory.capacity).toBe(7)
     expect(result.shared.capacity).toBe(result.memory.capacity)
@@ -361,7 +350,7 @@ describeRedis("RedisBudget against a real redis-server", () => {
     // The rest of the fleet has emptied the shared bucket.
     await watch.set(key, "0", "PX", 600_000)
     await throughProxy(async (proxy) => {
-      await Effect.runPromise(Effect.gen(function*() {
+      await runAt(proxy.url, prefix, Effect.gen(function*() {
         const budget = yield* RedisBudget.makeTokenBucket({ name: "partition", capacity: 10, retryCost: 5, flushEvery: "50 millis" })
         // This process loses Redis; a call fails once, retries on the local bucket, and succeeds.
         proxy.cut()
@@ -375,10 +364,7 @@ describeRedis("RedisBudget against a real redis-server", () => {
         proxy.restore()
         budget.unsafeSucceeded!(0)
         yield* Effect.promise(() => until(async () => (await watch.get(key)) !== "0"))
-      }).pipe(
-        Effect.scoped,
-        Effect.provide(RedisStore.layer({ url: proxy.url, prefix, timeout: "200 millis", connectTimeout: "5 seconds" }))
-      ))
+      }), "200 millis")
     })
     // The 1 token of the later success, and not the 5 the shared bucket never gave.
     expect(await watch.get(key)).toBe("1")
