@@ -2,7 +2,10 @@ import * as Headers from "@effect/platform/Headers"
 import * as ClientRequest from "@effect/platform/HttpClientRequest"
 import * as Option from "effect/Option"
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** The characters of an HTTP token (RFC 9110), which a header name is. */
+const TOKEN_CHARACTERS = "!#$%&'*+\\-.^_`|~0-9A-Za-z"
+const TOKEN = new RegExp(`^[${TOKEN_CHARACTERS}]+$`)
+const NOT_TOKEN_CHARACTER = new RegExp(`[^${TOKEN_CHARACTERS}]`)
 
 /** What is wrong with a header value, naming the character but never echoing the value. */
 const valueProblem = (value: string): string | undefined => {
@@ -29,8 +32,6 @@ const hex = (code: number) => code.toString(16).toUpperCase().padStart(4, "0")
 
 const printableName = (name: string) => JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name)
 
-const TOKEN_CHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/
-
 /**
  * What is wrong with a header name: the first character a token may not
  * hold. Only the part before it is shown, since a whole header line pasted
@@ -38,8 +39,7 @@ const TOKEN_CHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/
  */
 const nameProblem = (name: string): string => {
   if (name === "") return "header name is empty"
-  let at = 0
-  while (at < name.length && TOKEN_CHAR.test(name[at]!)) at++
+  const at = name.search(NOT_TOKEN_CHARACTER)
   const code = name.charCodeAt(at)
   const character = `${JSON.stringify(name[at])} (U+${hex(code)}) at position ${at}`
   const shown = at === 0 ? "header name" : `header name ${printableName(name.slice(0, at))}`
