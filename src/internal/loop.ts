@@ -73,6 +73,11 @@ export interface Call<A, E, R> {
  */
 export interface Runner<A, E, R2> {
   run<R>(call: Call<A, E, R>): Effect.Effect<A, E, R | R2>
+  /**
+   * `run` for a caller that already holds the running fiber (inside its own
+   * `withFiberRuntime`): the same call, one step fewer.
+   */
+  runIn<R>(fiber: Fiber.RuntimeFiber<any, any>, call: Call<A, E, R>): Effect.Effect<A, E, R | R2>
 }
 
 /** The options and the engine, resolved once. */
@@ -168,6 +173,9 @@ class RunnerImpl<A, E, R2> implements Runner<A, E, R2> {
   run<R>(call: Call<A, E, R>): Effect.Effect<A, E, R | R2> {
     return new CallRunner<A, E, R, R2>(this.resolved, call).first(undefined)
   }
+  runIn<R>(fiber: Fiber.RuntimeFiber<any, any>, call: Call<A, E, R>): Effect.Effect<A, E, R | R2> {
+    return new CallRunner<A, E, R, R2>(this.resolved, call).firstWith(fiber, undefined)
+  }
 }
 
 /**
@@ -208,7 +216,7 @@ class CallRunner<A, E, R, R2> {
     return Effect.withFiberRuntime<A, E, R | R2>((fiber) => this.firstWith(fiber, waitedSince))
   }
 
-  private firstWith(fiber: Fiber.RuntimeFiber<A, E>, waitedSince: number | undefined): Effect.Effect<A, E, R | R2> {
+  firstWith(fiber: Fiber.RuntimeFiber<any, any>, waitedSince: number | undefined): Effect.Effect<A, E, R | R2> {
     const { options, needsStart } = this.resolved
     // Read once: each read of the fiber's context is a look-up of its own.
     const context = fiber.currentContext
@@ -243,7 +251,7 @@ class CallRunner<A, E, R, R2> {
 
   /** A first attempt with a deadline, a cool-down store or an outer loop. */
   private firstRun(
-    fiber: Fiber.RuntimeFiber<A, E>,
+    fiber: Fiber.RuntimeFiber<any, any>,
     waitedSince: number | undefined,
     budget: RetryBudget.Service | undefined,
     cooldown: RetryCooldown.Service | undefined,

@@ -7,6 +7,7 @@ import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import { NodeInspectSymbol } from "effect/Inspectable"
 import * as Option from "effect/Option"
@@ -384,6 +385,13 @@ interface Stages {
 // fields `transform` itself reads.
 const stagesOf = (client: HttpClient.HttpClient.With<any, any>): Stages => client as unknown as Stages
 
+/** Whether an effect is a success already made, whose value can be read at once. */
+const isSucceeded = <A>(effect: Effect.Effect<A, any, any>): effect is Exit.Success<A, any> =>
+  Exit.isExit(effect) && Exit.isSuccess(effect)
+
+/** The fiber a request is checked on, when that step holds it (see `withRetry`'s client). */
+type Running = Fiber.RuntimeFiber<any, any> | undefined
+
 /** The body of `HttpRetry.withRetry`. */
 export const withRetry = function(this: unknown, ...args: ReadonlyArray<any>): any {
   if (isClient(args[0])) return middleware(args[1], args[2])(args[0])
@@ -430,14 +438,14 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: HttpRetry.Options 
       })
     }
 
-    const retryRequest = (request: ClientRequest.HttpClientRequest, method: string) => {
+    const retryRequest = (request: ClientRequest.HttpClientRequest, method: string, fiber: Running) => {
       const retryable = resolved.methods.has(method) ||
         (needsKey(method) && hasIdempotencyKey(request))
       if (!retryable) return sendOnce(request)
-      if (RequestBody.isReplayable(request.body)) return retryLoop(request, method)
+      if (RequestBody.isReplayable(request.body)) return retryLoop(request, method, fiber)
       const limit = resolved.bufferRequestBody
       return limit !== undefined && RequestBody.mayBuffer(request.body, limit)
-        ? Effect.flatMap(RequestBody.bufferBody(request, request.body, limit), (buffered) => retryLoop(buffered, method))
+        ? Effect.flatMap(RequestBody.bufferBody(request, request.body, limit), (buffered) => retryLoop(buffered, method, undefined))
         : sendUnreplayable(request, method)
     }
 
@@ -484,21 +492,26 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: HttpRetry.Options 
       recover: recoverResponse,
       cooldown: resolved.cooldown === "off" ? undefined : { firstAttempts: resolved.cooldown === "all" }
     })
-    const retryLoop = (request: ClientRequest.HttpClientRequest, method: string) =>
-      runner.run(new HttpCall(parts, request, method))
+    const retryLoop = (request: ClientRequest.HttpClientRequest, method: string, fiber: Running) =>
+      fiber === undefined
+        ? runner.run(new HttpCall(parts, request, method))
+        : runner.runIn(fiber, new HttpCall(parts, request, method))
 
     const needsNewKey = (request: ClientRequest.HttpClientRequest, method: string) =>
       resolved.idempotencyKey && needsKey(method) && !hasIdempotencyKey(request)
 
-    const checked = (request: ClientRequest.HttpClientRequest) => {
+    const checked = (request: ClientRequest.HttpClientRequest, fiber: Running) => {
       const unsupported = unsupportedUrl(request)
       if (unsupported !== undefined) return Effect.fail(unsupported)
       const problems = invalidHeaders(request.headers)
       if (problems.length === 0) {
         const method = upperCase(request.method)
         return needsNewKey(request, method)
-          ? Effect.flatMap(randomUuid, (key) => retryRequest(ClientRequest.setHeader(request, "idempotency-key", key), method))
-          : retryRequest(request, method)
+          ? Effect.flatMap(
+            randomUuid,
+            (key) => retryRequest(ClientRequest.setHeader(request, "idempotency-key", key), method, undefined)
+          )
+          : retryRequest(request, method, fiber)
       }
       // The error keeps the request, but none of the rejected values or names: they may be secrets and errors get logged.
       const redacted = withoutInvalidHeaders(withoutUserinfo(request), problems)
@@ -508,8 +521,14 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: HttpRetry.Options 
       )
     }
 
+    // A request that is already there (the usual `Effect.succeed` of a
+    // client's first stage) is checked in the step that reads the fiber's
+    // context for the runner, instead of in a step of its own before it.
     return HttpClient.makeWith(
-      (request: Effect.Effect<ClientRequest.HttpClientRequest, any, any>) => Effect.flatMap(request, checked),
+      (request: Effect.Effect<ClientRequest.HttpClientRequest, any, any>) =>
+        isSucceeded(request)
+          ? Effect.withFiberRuntime((fiber) => checked(request.value, fiber))
+          : Effect.flatMap(request, (value) => checked(value, undefined)),
       preprocess
     )
   }
