@@ -368,9 +368,10 @@ export const toSchedule: <E = unknown>(
  * `RETRY_AFTER_SPREAD`, each optional with the defaults of `make`. Durations are Effect duration strings
  * ("500 millis"), the short forms the library prints ("500ms", "1.2s",
  * "1m 30s") or integers of milliseconds. Values are decoded by `FromOptions`,
- * as in `make`. A bad value fails with a `ConfigError` that names the key; an
- * empty (or blank) value is such an error too, saying it is empty, never read
- * as 0. Nest it to add a prefix.
+ * as in `make`. A bad value fails with a `ConfigError` that names the key
+ * (several bad values: one for each key, joined as `Config.all` joins them);
+ * an empty (or blank) value is such an error too, saying it is empty, never
+ * read as 0. Nest it to add a prefix.
  *
  * @example
  * ```ts

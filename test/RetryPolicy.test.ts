@@ -500,6 +500,38 @@ describe("RetryPolicy.config", () => {
     }
   }
 
+  it.effect("every invalid key is reported, each at its own key, the way Config.all reports its keys", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.withConfigProvider(
+        nested,
+        provider([
+          ["RETRY_MAX_ATTEMPTS", "three"],
+          ["RETRY_BASE_DELAY", "250"],
+          ["RETRY_JITTER", "wild"],
+          ["RETRY_RETRY_AFTER_MAX", "soon"],
+          ["RETRY_RETRY_AFTER_SPREAD", "-1"]
+        ])
+      ))
+      const paths: Array<string> = []
+      const walk = (e: ConfigError.ConfigError): void => {
+        if (e._op === "And" || e._op === "Or") {
+          walk(e.left)
+          walk(e.right)
+        } else paths.push(e.path.join("."))
+      }
+      walk(error)
+      expect(paths).toEqual([
+        "RETRY.MAX_ATTEMPTS",
+        "RETRY.JITTER",
+        "RETRY.RETRY_AFTER_MAX",
+        "RETRY.RETRY_AFTER_SPREAD"
+      ])
+      expect(String(error)).toContain("expected an integer >= 1, got \"three\"")
+      expect(String(error)).toContain("got \"wild\"")
+      expect(String(error)).toContain("got \"soon\"")
+      expect(String(error)).toContain("got -1")
+    }))
+
   it.effect("a value that is not a number is quoted: MAX_ATTEMPTS=three", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(Effect.withConfigProvider(nested, provider([["RETRY_MAX_ATTEMPTS", "three"]])))

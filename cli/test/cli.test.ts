@@ -282,6 +282,13 @@ describe.concurrent("effect-retry explain", () => {
     expect(run.stderr).toContain("RETRY_MAX_ATTEMPTS")
   })
 
+  it("--env with several invalid variables names each of them", async () => {
+    const run = await cli(["explain", "--env"], { env: { RETRY_MAX_ATTEMPTS: "0", RETRY_JITTER: "wild" } })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain("RETRY_MAX_ATTEMPTS: expected an integer >= 1, got 0")
+    expect(run.stderr).toContain("RETRY_JITTER: expected one of")
+  })
+
   it("policy flags override a preset", async () => {
     const run = await inProcess(["explain", "--preset", "aws-standard", "--max-attempts", "4", "--base-delay", "200 millis"])
     expect(run.code).toBe(0)

@@ -221,16 +221,41 @@ export const config: Config.Config<RetryPolicy.RetryPolicy> = Config.all(
           spread: numeric(given.RETRY_AFTER_SPREAD)
         }
       }
-      // The ConfigError's path names the key (Config.nested adds its prefix before it).
-      // An empty value (`RETRY_MAX_ATTEMPTS=`) is rejected by every option; it is said to be empty.
-      return Either.mapLeft(resolveEither(options), (error) => {
-        const key = keyOf(error.field)
-        const empty = (given as Record<string, string | undefined>)[key]?.trim() === ""
-        return ConfigError.InvalidData([key], `expected ${error.allowed}, got ${empty ? "an empty value" : error.value}`)
+      return Either.mapLeft(resolveEither(options), (first) => {
+        const each = everyProblem(options)
+        return (each.length === 0 ? [first] : each)
+          .map((error) => configError(error, given))
+          .reduce((left, right) => ConfigError.And(left, right))
       })
     })
   })
 )
+
+/**
+ * Every option that is invalid on its own, checked one by one, so that a
+ * configuration with several bad keys reports them all, as `Config.all` does.
+ */
+const everyProblem = (options: Readonly<Record<string, unknown>>): Array<InvalidRetryPolicy> => {
+  const { retryAfter, ...topLevel } = options
+  const alone = [
+    ...Object.entries(topLevel).map(([field, value]) => ({ [field]: value })),
+    ...Object.entries(typeof retryAfter === "object" && retryAfter !== null ? retryAfter : {}).map(([field, value]) => ({
+      retryAfter: { [field]: value }
+    }))
+  ]
+  return alone.flatMap((option) => Either.match(resolveEither(option), { onLeft: (error) => [error], onRight: () => [] }))
+}
+
+/**
+ * A policy's check as a configuration error: the path names the key
+ * (`Config.nested` adds its prefix before it). An empty value
+ * (`RETRY_MAX_ATTEMPTS=`) is rejected by every option; it is said to be empty.
+ */
+const configError = (error: InvalidRetryPolicy, given: Readonly<Record<ConfigKey, string | undefined>>): ConfigError.ConfigError => {
+  const key = keyOf(error.field)
+  const empty = (given as Record<string, string | undefined>)[key]?.trim() === ""
+  return ConfigError.InvalidData([key], `expected ${error.allowed}, got ${empty ? "an empty value" : error.value}`)
+}
 
 /** The body of `RetryPolicy.presets`. */
 export const presets = {
