@@ -532,6 +532,18 @@ describe("RetryPolicy.config", () => {
       expect(String(error)).toContain("got -1")
     }))
 
+  it.effect("a bad RETRY_AFTER is reported with the other keys' problems", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.withConfigProvider(
+        nested,
+        provider([["RETRY_RETRY_AFTER", "maybe"], ["RETRY_MAX_ATTEMPTS", "0"], ["RETRY_RETRY_AFTER_MAX", "soon"]])
+      ))
+      expect(String(error)).toContain("RETRY.RETRY_AFTER: \"expected \"on\" or \"off\", got \"maybe\"")
+      expect(String(error)).toContain("RETRY.MAX_ATTEMPTS")
+      // the rules of hints whose switch is unreadable are not read
+      expect(String(error)).not.toContain("RETRY_AFTER_MAX")
+    }))
+
   it.effect("a value that is not a number is quoted: MAX_ATTEMPTS=three", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(Effect.withConfigProvider(nested, provider([["RETRY_MAX_ATTEMPTS", "three"]])))

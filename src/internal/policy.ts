@@ -207,27 +207,29 @@ export const config: Config.Config<RetryPolicy.RetryPolicy> = Config.all(
       ConfigKey,
       string | undefined
     >
-    return Either.flatMap(retryAfterSwitch(given), (honoured) => {
-      const options = {
-        maxAttempts: numeric(given.MAX_ATTEMPTS),
-        baseDelay: given.BASE_DELAY,
-        maxDelay: given.MAX_DELAY,
-        factor: numeric(given.FACTOR),
-        jitter: given.JITTER,
-        maxElapsed: given.MAX_ELAPSED,
-        retryAfter: honoured && {
-          max: given.RETRY_AFTER_MAX,
-          whenAboveMax: given.RETRY_AFTER_WHEN_ABOVE_MAX,
-          spread: numeric(given.RETRY_AFTER_SPREAD)
-        }
+    const hints = retryAfterSwitch(given)
+    const options = {
+      maxAttempts: numeric(given.MAX_ATTEMPTS),
+      baseDelay: given.BASE_DELAY,
+      maxDelay: given.MAX_DELAY,
+      factor: numeric(given.FACTOR),
+      jitter: given.JITTER,
+      maxElapsed: given.MAX_ELAPSED,
+      // A bad RETRY_AFTER is reported with the other keys' problems; its rules are not read.
+      retryAfter: Either.getOrElse(hints, () => false) && {
+        max: given.RETRY_AFTER_MAX,
+        whenAboveMax: given.RETRY_AFTER_WHEN_ABOVE_MAX,
+        spread: numeric(given.RETRY_AFTER_SPREAD)
       }
-      return Either.mapLeft(resolveEither(options), (first) => {
-        const each = everyProblem(options)
-        return (each.length === 0 ? [first] : each)
-          .map((error) => configError(error, given))
-          .reduce((left, right) => ConfigError.And(left, right))
-      })
-    })
+    }
+    const policy = resolveEither(options)
+    if (Either.isRight(hints) && Either.isRight(policy)) return Either.right(policy.right)
+    const each = everyProblem(options)
+    const problems = Either.isLeft(policy) && each.length === 0 ? [policy.left] : each
+    return Either.left(
+      [...Either.isLeft(hints) ? [hints.left] : [], ...problems.map((error) => configError(error, given))]
+        .reduce((left, right) => ConfigError.And(left, right))
+    )
   })
 )
 
