@@ -28,6 +28,14 @@ export const renderTable = (
 
 const trim = (value: number, digits: number): string => String(Number(value.toFixed(digits)))
 
+/** A whole number in digits, never in exponent form ("1.26e+30"), which a duration read back would refuse. */
+const plainDigits = (n: number): string => {
+  if (n < 1e21) return String(n)
+  const [mantissa, exponent] = n.toExponential().split("e")
+  const digits = mantissa!.replace(".", "")
+  return digits + "0".repeat(Number(exponent) - (digits.length - 1))
+}
+
 /**
  * A duration in milliseconds for a table: "0ms", "62.5ms", "375ms", "1.25s",
  * "1m 30s". Up to one decimal below a second and three above, so that the
@@ -38,6 +46,8 @@ export const formatMillis = (millis: number): string => {
   if (Number(millis.toFixed(1)) < 1000) return `${trim(millis, 1)}ms`
   if (millis < 60_000) return `${trim(millis / 1000, 3)}s`
   const minutes = Math.floor(millis / 60_000)
+  // Past 2^53 ms a double holds no seconds: minutes alone, to the 15 digits it does hold.
+  if (millis > Number.MAX_SAFE_INTEGER) return `${plainDigits(Number(minutes.toPrecision(15)))}m`
   const seconds = (millis - minutes * 60_000) / 1000
   return seconds === 0 ? `${minutes}m` : `${minutes}m ${trim(seconds, 3)}s`
 }

@@ -331,6 +331,21 @@ describe.concurrent("effect-retry explain", () => {
     expect(again.code).toBe(0)
   })
 
+  it("absurd delays print as plain minutes that read back: no exponent, no float noise, no negative label", async () => {
+    const run = await inProcess(["explain", "--max-attempts", "3", "--base-delay", "1000000 weeks", "--factor", "1e20", "--max-delay", "Infinity"])
+    expect(run.code).toBe(0)
+    expect(run.stdout).not.toMatch(/e\+\d/)
+    expect(run.stdout).not.toMatch(/-\d/)
+    expect(run.stdout).not.toMatch(/0000000{3,}1/)
+    const retry2 = /^ +2 +3\/3 +(\S+) +(\S+) +(\S+)/m.exec(run.stdout)!
+    for (const printed of retry2.slice(1)) {
+      expect(printed).toMatch(/^\d+m$/)
+      const again = await inProcess(["explain", "--max-delay", printed])
+      expect(again.stderr).toBe("")
+      expect(again.code).toBe(0)
+    }
+  })
+
   it("the cap as the base-delay warning prints it (Effect's \"1s 500ms\") is a valid --max-delay", async () => {
     const first = await inProcess(["explain", "--base-delay", "2s", "--max-delay", "1500ms"])
     const printed = /so every delay is the cap \((.+)\)\.$/m.exec(first.stderr)![1]!
