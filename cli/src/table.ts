@@ -28,12 +28,26 @@ export const renderTable = (
 
 const trim = (value: number, digits: number): string => String(Number(value.toFixed(digits)))
 
-/** A whole number in digits, never in exponent form ("1.26e+30"), which a duration read back would refuse. */
-const plainDigits = (n: number): string => {
-  if (n < 1e21) return String(n)
-  const [mantissa, exponent] = n.toExponential().split("e")
-  const digits = mantissa!.replace(".", "")
-  return digits + "0".repeat(Number(exponent) - (digits.length - 1))
+/** Significant digits a double holds for any value: minutes past them are cut to them. */
+const DOUBLE_DIGITS = 15
+
+const MINUTE = BigInt(60_000)
+
+/**
+ * `formatMillis` past 2^53 ms, where every double is a whole number: split
+ * exactly as a bigint (a double's own arithmetic would turn the seconds
+ * negative), in plain digits (`1.26e+30m` reads back as no duration). Past
+ * 15 digits of minutes, the minutes are cut to 15 and followed by zeros,
+ * never rounded up, so that the figure read back is not longer than the delay.
+ */
+const formatHugeMillis = (millis: number): string => {
+  const whole = BigInt(millis)
+  const minutes = (whole / MINUTE).toString()
+  if (minutes.length > DOUBLE_DIGITS) {
+    return `${minutes.slice(0, DOUBLE_DIGITS)}${"0".repeat(minutes.length - DOUBLE_DIGITS)}m`
+  }
+  const seconds = Number(whole % MINUTE) / 1000
+  return seconds === 0 ? `${minutes}m` : `${minutes}m ${trim(seconds, 3)}s`
 }
 
 /**
@@ -45,9 +59,8 @@ export const formatMillis = (millis: number): string => {
   if (!Number.isFinite(millis)) return "∞"
   if (Number(millis.toFixed(1)) < 1000) return `${trim(millis, 1)}ms`
   if (millis < 60_000) return `${trim(millis / 1000, 3)}s`
+  if (millis > Number.MAX_SAFE_INTEGER) return formatHugeMillis(millis)
   const minutes = Math.floor(millis / 60_000)
-  // Past 2^53 ms a double holds no seconds: minutes alone, to the 15 digits it does hold.
-  if (millis > Number.MAX_SAFE_INTEGER) return `${plainDigits(Number(minutes.toPrecision(15)))}m`
   const seconds = (millis - minutes * 60_000) / 1000
   return seconds === 0 ? `${minutes}m` : `${minutes}m ${trim(seconds, 3)}s`
 }

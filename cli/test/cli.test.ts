@@ -16,6 +16,7 @@ import { run as runApp } from "../src/app.js"
 import { describeFailure, recorder } from "../src/demoRun.js"
 import { explainPolicy } from "../src/explain.js"
 import { envKeys } from "../src/options.js"
+import { formatMillis } from "../src/table.js"
 import { RetryEvent, RetryPolicy } from "effect-retry"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
@@ -344,6 +345,18 @@ describe.concurrent("effect-retry explain", () => {
       expect(again.stderr).toBe("")
       expect(again.code).toBe(0)
     }
+  })
+
+  it("past 2^53 ms the seconds a double still holds are printed, and minutes are cut (never rounded up) to 15 digits", async () => {
+    // 150138452337 minutes and 37.244 s, exactly
+    expect(formatMillis(9008307140257244)).toBe("150138452337m 37.244s")
+    const largest = 1.7976931348623154e302 // the largest delay a Duration holds (its nanoseconds finite)
+    const printed = formatMillis(largest)
+    expect(printed).toMatch(/^2996155224770520+m$/)
+    expect(Number(printed.slice(0, -1)) * 60000).toBeLessThanOrEqual(largest)
+    const again = await inProcess(["explain", "--max-delay", printed])
+    expect(again.stderr).toBe("")
+    expect(again.code).toBe(0)
   })
 
   it("the cap as the base-delay warning prints it (Effect's \"1s 500ms\") is a valid --max-delay", async () => {
