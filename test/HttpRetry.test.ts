@@ -544,6 +544,32 @@ for (const [name, clientLayer] of clients) {
         }
       }))
 
+    it.effect("a transport error in an event prints no header value or query, and reads as the platform's error", () =>
+      Effect.gen(function*() {
+        const port = yield* closedPort
+        const { events, onEvent } = recorder()
+        const request = HttpClientRequest.get(`http://127.0.0.1:${port}/v1?token=SECRET-QUERY`).pipe(
+          HttpClientRequest.setHeaders({ authorization: "Bearer SECRET-AUTH", "x-api-key": "SECRET-KEY" })
+        )
+        const error = yield* Effect.flip((yield* client({ onEvent })).execute(request))
+        expect(events.map((event) => event._tag)).toEqual(["Retrying", "Retrying", "GaveUp"])
+        for (const event of events) {
+          const shown = event._tag === "Succeeded" ? undefined : event.error
+          // What a listener reads is the platform's error: its tag, reason, request and class.
+          expect(HttpClientError.isHttpClientError(shown)).toBe(true)
+          expect(shown).toBeInstanceOf(HttpClientError.RequestError)
+          expect(shown).toMatchObject({ _tag: "RequestError", reason: "Transport" })
+          expect((shown as HttpClientError.RequestError).request.headers.authorization).toBe("Bearer SECRET-AUTH")
+          for (const text of [JSON.stringify(event), inspect(event, { depth: 20 }), String(shown), inspect(shown, { depth: 20 })]) {
+            expect(text).not.toContain("SECRET")
+          }
+          expect(JSON.stringify(shown)).toContain(`127.0.0.1:${port}/v1`)
+        }
+        // The caller gets the platform's error itself, untouched.
+        expect(error).toBeInstanceOf(HttpClientError.RequestError)
+        expect(JSON.stringify(error)).toContain("SECRET-QUERY")
+      }))
+
     it.effect("a request the client refuses to send is not retried", () =>
       Effect.gen(function*() {
         const server = yield* TestServer

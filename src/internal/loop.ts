@@ -54,6 +54,8 @@ export interface Call<A, E, R> {
   attempt(retries: number): Effect.Effect<A, E, R>
   /** Adds request details to each event (HTTP). */
   describe?(error: E | undefined): RetryEvent.HttpInfo
+  /** The error as events carry it, when it must print differently from the error itself (HTTP). */
+  shown?(error: E): unknown
   /** This call's cool-down key, instead of the runner's. */
   cooldownKey?(): string
   /** Runs once a retry is decided and announced, just before its backoff sleep. */
@@ -197,6 +199,10 @@ class CallRunner<A, E, R, R2> {
 
   private http(error: E | undefined): { readonly http?: RetryEvent.HttpInfo } {
     return this.call.describe === undefined ? {} : { http: this.call.describe(error) }
+  }
+
+  private shown(error: E | undefined): unknown {
+    return error === undefined || this.call.shown === undefined ? error : this.call.shown(error)
   }
 
   private cooldownKey(): string {
@@ -490,7 +496,7 @@ class CallRunner<A, E, R, R2> {
       maxAttempts,
       delay: Duration.millis(delayMillis),
       delayFrom: next.delayFrom,
-      error,
+      error: this.shown(error),
       name,
       ...this.http(error)
     })
@@ -614,7 +620,7 @@ class CallRunner<A, E, R, R2> {
   }
 
   private gaveUpAfter(attempts: number, error: E | undefined, reason: RetryEvent.GiveUpReason) {
-    return RetryEvent.GaveUp({ attempts, error, reason, name: this.resolved.name, ...this.http(error) })
+    return RetryEvent.GaveUp({ attempts, error: this.shown(error), reason, name: this.resolved.name, ...this.http(error) })
   }
 
   // An interruption or a defect after retrying began still closes the call's

@@ -65,6 +65,38 @@ export class RetryableStatus extends Data.TaggedError("RetryableStatus")<{
   }
 }
 
+/**
+ * A platform error as events carry it. Its prototype is the error itself, so
+ * a listener reads the same tag, reason, request and class; but it prints
+ * (`JSON.stringify`, `util.inspect`, `String`, its `message`) with the safe
+ * URL and no header. Effect hides the Redactable headers (`authorization`...)
+ * only while a logger writes, and the platform's message holds the whole URL,
+ * query string included. The caller still gets the error itself.
+ */
+const shownInEvents = (error: unknown): unknown => {
+  if (!HttpClientError.isHttpClientError(error)) return error
+  const request = error.request
+  const where = `${request.method} ${safeUrl(request)}`
+  const status = error._tag === "ResponseError" ? error.response.status : undefined
+  const json = {
+    _tag: error._tag,
+    reason: error.reason,
+    ...(status === undefined ? {} : { status }),
+    method: request.method,
+    url: safeUrl(request),
+    ...(error.description === undefined ? {} : { description: error.description })
+  }
+  const message = error.message.replace(error.methodAndUrl, where)
+  return Object.create(error, {
+    methodAndUrl: { value: where },
+    message: { value: message },
+    stack: { value: error.stack?.split(error.methodAndUrl).join(where) },
+    toJSON: { value: () => json },
+    [NodeInspectSymbol]: { value: () => json },
+    toString: { value: () => `${error._tag}: ${message}` }
+  })
+}
+
 /** The body of `HttpRetry.isAttemptTimeout`. */
 export const isAttemptTimeout = (error: unknown): error is HttpClientError.RequestError =>
   HttpClientError.isHttpClientError(error) && error._tag === "RequestError" && error.reason === "Transport" &&
@@ -325,6 +357,10 @@ class HttpCall implements Call<ClientResponse.HttpClientResponse, unknown, any> 
     return Effect.fail(error)
   }
 
+  shown(error: unknown): unknown {
+    return shownInEvents(error)
+  }
+
   describe(error: unknown): RetryEvent.HttpInfo {
     this.http ??= { method: this.method, url: safeUrl(this.request) }
     return withStatus(this.http, error)
@@ -456,7 +492,7 @@ const middleware = (policy: RetryPolicy.RetryPolicy, options: HttpRetry.Options 
         report(
           RetryEvent.GaveUp({
             attempts: 1,
-            error,
+            error: shownInEvents(error),
             reason: "body-not-replayable",
             name: policy.name,
             http: withStatus({ method, url: safeUrl(request) }, error)
