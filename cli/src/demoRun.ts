@@ -227,10 +227,8 @@ export const recorder = () => {
           // An attempt announced but never begun (the deadline came first, or an interruption) is no row.
           attempts.length = Math.max(1, event.attempts)
           const last = attempts[attempts.length - 1]!
-          // Cut short, the attempt got no error of its own: its GaveUp carries an earlier attempt's.
-          const cutShort = event.reason === "interrupted" || event.reason === "defect"
           if (last.result === "" && event.attempts >= 1) {
-            last.result = cutShort ? `(${event.reason})` : describeFailure(event.error)
+            last.result = StatusLine.cutShort(event) ? `(${event.reason})` : describeFailure(event.error)
           }
           break
         }

@@ -44,6 +44,12 @@ export interface StatusLineOptions {
   readonly afterAttempt?: Effect.Effect<void> | undefined
 }
 
+/**
+ * Whether a call ended cut short (interrupted, or a later attempt died): the
+ * attempt cut short got no error, and its `GaveUp` carries an earlier one's.
+ */
+export const cutShort = (event: RetryEvent.GaveUp): boolean => event.reason === "interrupted" || event.reason === "defect"
+
 /** The time left, rounded up to the tick, so that the countdown reads 1.2s, 1.1s, 1s, 900ms... */
 const remaining = (millis: number) => Duration.millis(Math.ceil(millis / Duration.toMillis(TICK)) * Duration.toMillis(TICK))
 
@@ -94,8 +100,7 @@ export const layer = (
     /** The attempt whose error `event` carries, if it is that attempt's own (see `describe`). */
     const failedAttempt = (event: RetryEvent.Retrying | RetryEvent.GaveUp): number | undefined => {
       const attempt = event._tag === "Retrying" ? event.attempt : event.attempts
-      const cutShort = event._tag === "GaveUp" && (event.reason === "interrupted" || event.reason === "defect")
-      return attempt >= 1 && !cutShort ? attempt : undefined
+      return attempt >= 1 && !(event._tag === "GaveUp" && cutShort(event)) ? attempt : undefined
     }
     // A retry announced by `Retrying` and then not made because the deadline
     // passed while the listeners ran is followed at once by a `GaveUp`

@@ -76,14 +76,15 @@ export class RetryableStatus extends Data.TaggedError("RetryableStatus")<{
 const shownInEvents = (error: unknown): unknown => {
   if (!HttpClientError.isHttpClientError(error)) return error
   const request = error.request
-  const where = `${request.method} ${safeUrl(request)}`
+  const url = safeUrl(request)
+  const where = `${request.method} ${url}`
   const status = error._tag === "ResponseError" ? error.response.status : undefined
   const json = {
     _tag: error._tag,
     reason: error.reason,
     ...(status === undefined ? {} : { status }),
     method: request.method,
-    url: safeUrl(request),
+    url,
     ...(error.description === undefined ? {} : { description: error.description })
   }
   const message = error.message.replace(error.methodAndUrl, where)
